@@ -1,0 +1,14 @@
+// Each subcommand of the chuqu binary adds itself to the CLI11 app through one function.
+// The function keeps its options in static or heap storage owned by the callback, parses
+// nothing else, and on completion throws CLI::RuntimeError(exit_code) when it must exit
+// non-zero (CLI11's documented way to set the exit code from a callback).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace chuqu::app {
+
+// Each is defined in <name>_command.cc beside this file.
+void AddCodeCommand(CLI::App& app);
+
+}  // namespace chuqu::app
