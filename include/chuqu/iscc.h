@@ -129,8 +129,9 @@ Result<std::string> GenImageCode(std::span<const uint8_t> grey32x32, int bits = 
 // `chromaprint`: raw signed Chromaprint fingerprint (fpcalc -raw -signed); may be empty.
 Result<std::string> GenAudioCode(std::span<const int32_t> chromaprint, int bits = 64);
 
-// One MPEG-7 frame signature: 380 ternary values (0..2). Empty input is InvalidArgument.
-using FrameSignature = std::array<uint8_t, 380>;
+// One MPEG-7 frame signature: 380 ternary values (0..2 from FFmpeg's signature filter;
+// wider values are accepted as iscc-core does). Empty input is InvalidArgument.
+using FrameSignature = std::array<uint16_t, 380>;
 Result<std::string> GenVideoCode(std::span<const FrameSignature> frames, int bits = 64);
 
 // >= 2 Content-Code units, each at least `bits` long.
