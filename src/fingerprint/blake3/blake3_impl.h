@@ -6,7 +6,6 @@
 // an AVX-512 copy of it for callers on machines without AVX-512 (ODR merging).
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -34,17 +33,21 @@ inline constexpr int kRounds = 7;
 inline constexpr uint8_t kMsgPermutation[16] = {2, 6, 3, 10, 7, 0, 4, 13,
                                                1, 11, 12, 5, 9, 14, 15, 8};
 
-// kMsgSchedule[r][i]: the index of the original message word used in position i of
-// round r (the permutation applied r times). consteval: never emitted as code.
-consteval std::array<std::array<uint8_t, 16>, kRounds> MakeMsgSchedule() {
-  std::array<std::array<uint8_t, 16>, kRounds> s{};
-  for (uint8_t i = 0; i < 16; ++i) s[0][i] = i;
+// kMsgSchedule.s[r][i]: the index of the original message word used in position i of
+// round r (the permutation applied r times). A plain array (no std:: member functions in
+// the SIMD files); consteval, so never emitted as code.
+struct MsgSchedule {
+  uint8_t s[kRounds][16];
+};
+consteval MsgSchedule MakeMsgSchedule() {
+  MsgSchedule m{};
+  for (uint8_t i = 0; i < 16; ++i) m.s[0][i] = i;
   for (int r = 1; r < kRounds; ++r) {
-    for (int i = 0; i < 16; ++i) s[r][i] = s[r - 1][kMsgPermutation[i]];
+    for (int i = 0; i < 16; ++i) m.s[r][i] = m.s[r - 1][kMsgPermutation[i]];
   }
-  return s;
+  return m;
 }
-inline constexpr std::array<std::array<uint8_t, 16>, kRounds> kMsgSchedule = MakeMsgSchedule();
+inline constexpr MsgSchedule kMsgSchedule = MakeMsgSchedule();
 
 // Compresses one block into the 8-word chaining value `cv` (spec §2.2, first half of the
 // output). `block` is 64 bytes, zero-padded past block_len.

@@ -45,7 +45,7 @@ void CompressRounds(uint32_t s[16], const uint32_t cv[8], const uint8_t block[kB
   s[14] = block_len;
   s[15] = flags;
   for (int r = 0; r < kRounds; ++r) {
-    const auto& k = kMsgSchedule[r];
+    const uint8_t* k = kMsgSchedule.s[r];
     G(s, 0, 4, 8, 12, m[k[0]], m[k[1]]);
     G(s, 1, 5, 9, 13, m[k[2]], m[k[3]]);
     G(s, 2, 6, 10, 14, m[k[4]], m[k[5]]);
