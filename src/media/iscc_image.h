@@ -1,0 +1,48 @@
+// ISCC Image-Code input: the 32x32 grey pixels iscc-sdk's image_normalize gives
+// (iscc_sdk/image.py; notes/iscc.md §5 "Content-Code Image"), computed with Pillow's
+// integer arithmetic so codes agree with iscc-sdk: EXIF transpose, alpha composited on
+// white (Pillow ImagingAlphaComposite), optional border trim, convert("L") (ITU-R 601 luma
+// L24), resize((32, 32), BICUBIC) (Pillow ImagingResample, 8-bit fixed point).
+// Rows are streamed: memory is 32 bytes per source row plus libvips' decode buffers.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "chuqu/status.h"
+
+namespace chuqu::media {
+
+struct IsccImageOptions {
+  uint64_t max_pixels = 1'000'000'000;  // decompression-bomb guard, as ImageDecodeOptions
+  // iscc-sdk calls image_trim_border, but with Pillow >= 9.5 getbbox() on its RGBA image
+  // looks at alpha only, which is opaque after the white fill, so nothing is trimmed.
+  // false reproduces what iscc-sdk computes today; true trims the border whose colour is
+  // pixel (0,0) (the intended behaviour, and Pillow < 9.5). docs/media.md.
+  bool trim_border = false;
+};
+
+// The 1024 grey pixels (row-major) for GenImageCode. Errors as DecodeImageRgb.
+Result<std::array<uint8_t, 1024>> IsccImagePixels(const std::string& path,
+                                                  const IsccImageOptions& options = {});
+
+// The same from RGBA pixels in memory (R,G,B,A interleaved, row-major).
+// REQUIRES: rgba.size() == 4 * width * height, width > 0, height > 0.
+std::array<uint8_t, 1024> IsccImagePixelsFromRgba(std::span<const uint8_t> rgba, int width,
+                                                  int height, bool trim_border = false);
+
+// Building blocks, exposed for tests.
+// Pillow convert("L") of one RGB pixel.
+inline uint8_t PillowLuma(uint32_t r, uint32_t g, uint32_t b) {
+  return static_cast<uint8_t>((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
+}
+// Pillow Image.alpha_composite(white opaque, pixel): the resulting R,G,B.
+std::array<uint8_t, 3> PillowCompositeOnWhite(uint8_t r, uint8_t g, uint8_t b, uint8_t a);
+// Pillow resize(BICUBIC) of an 8-bit single-band image. REQUIRES grey.size() == w * h.
+std::vector<uint8_t> PillowResizeBicubic(std::span<const uint8_t> grey, int width, int height,
+                                         int out_width, int out_height);
+
+}  // namespace chuqu::media
