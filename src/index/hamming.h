@@ -1,0 +1,57 @@
+// Binary codes, Hamming distance and the flat-scan kernel shared by every Hamming index.
+// Thread-safety: pure functions over caller-owned buffers.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+namespace chuqu::index {
+
+// A binary code of kWords * 64 bits, bit i of the code is bit (i % 64) of words[i / 64].
+// 64-bit codes (ISCC units) are BinaryCode<1>; 256-bit codes (PDQ, binary local
+// descriptors) are BinaryCode<4>.
+template <size_t kWords>
+using BinaryCode = std::array<uint64_t, kWords>;
+using Code64 = BinaryCode<1>;
+using Code256 = BinaryCode<4>;
+
+// One search hit. Results are ranked by (distance, id), ascending.
+struct Neighbor {
+  uint64_t id = 0;
+  uint32_t distance = 0;
+  friend bool operator==(const Neighbor&, const Neighbor&) = default;
+};
+
+inline bool NeighborLess(const Neighbor& a, const Neighbor& b) {
+  return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
+}
+
+// Portable reference distance (std::popcount); the kernels below must agree with it.
+template <size_t kWords>
+inline uint32_t HammingDistance(const BinaryCode<kWords>& a, const BinaryCode<kWords>& b) {
+  uint32_t d = 0;
+  for (size_t i = 0; i < kWords; ++i) d += static_cast<uint32_t>(std::popcount(a[i] ^ b[i]));
+  return d;
+}
+
+// Which popcount kernel ComputeDistances uses; chosen once at run time from CPUID.
+enum class ScanKernel : uint8_t { kPortable, kPopcnt, kAvx512 };
+ScanKernel ActiveScanKernel();
+const char* ScanKernelName(ScanKernel kernel);
+
+// out[i] = HammingDistance(codes[i], query) for i < n. REQUIRES: out has n entries.
+// Dispatches to AVX-512 VPOPCNTDQ, then POPCNT, then portable code.
+template <size_t kWords>
+void ComputeDistances(const BinaryCode<kWords>* codes, size_t n, const BinaryCode<kWords>& query,
+                      uint16_t* out);
+
+// Same, forcing one kernel (tests compare every kernel the CPU has against the portable one).
+// REQUIRES: the CPU supports `kernel`.
+template <size_t kWords>
+void ComputeDistancesWith(ScanKernel kernel, const BinaryCode<kWords>* codes, size_t n,
+                          const BinaryCode<kWords>& query, uint16_t* out);
+bool CpuSupports(ScanKernel kernel);
+
+}  // namespace chuqu::index

@@ -1,0 +1,581 @@
+#include "index/hamming_index.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <string>
+
+namespace chuqu::index {
+namespace {
+
+// Codes scanned per ComputeDistances call: 1024 x 32 B stays in L1/L2.
+constexpr size_t kScanBlock = 1024;
+// Stored codes per block in the batched flat scan (L2-resident across the query loop).
+constexpr size_t kBatchBlock = 4096;
+// Candidates gathered before one distance kernel call in the MIH verify step.
+constexpr size_t kGatherBlock = 256;
+// How far ahead the gather prefetches candidate codes.
+constexpr size_t kPrefetchDistance = 16;
+
+// Keeps the first `cap` neighbours by (distance, id) among those offered, and counts all.
+class RankedCollector {
+ public:
+  explicit RankedCollector(size_t cap) : cap_(cap) {}
+
+  void Offer(Neighbor n) {
+    ++offered_;
+    if (n.distance > Bound()) return;
+    if (heap_.size() < cap_) {
+      heap_.push_back(n);
+      std::push_heap(heap_.begin(), heap_.end(), NeighborLess);
+    } else if (cap_ > 0 && NeighborLess(n, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), NeighborLess);
+      heap_.back() = n;
+      std::push_heap(heap_.begin(), heap_.end(), NeighborLess);
+    }
+  }
+  // No neighbour farther than this can enter any more.
+  uint32_t Bound() const {
+    return heap_.size() < cap_ || cap_ == 0 ? std::numeric_limits<uint32_t>::max()
+                                            : heap_.front().distance;
+  }
+  size_t offered() const { return offered_; }
+  std::vector<Neighbor> Take() {
+    std::sort_heap(heap_.begin(), heap_.end(), NeighborLess);
+    return std::move(heap_);
+  }
+
+ private:
+  size_t cap_;
+  size_t offered_ = 0;
+  std::vector<Neighbor> heap_;
+};
+
+// Scans codes[0..n) and offers every code within `radius` (and within the collector's
+// bound) whose slot `keep` accepts.
+template <size_t kWords, typename Keep>
+void ScanInto(const BinaryCode<kWords>* codes, const uint64_t* ids, size_t n,
+              const BinaryCode<kWords>& query, uint32_t radius, RankedCollector* out, Keep keep) {
+  uint16_t dist[kScanBlock];
+  for (size_t base = 0; base < n; base += kScanBlock) {
+    const size_t len = std::min(kScanBlock, n - base);
+    ComputeDistances<kWords>(codes + base, len, query, dist);
+    for (size_t j = 0; j < len; ++j) {
+      if (dist[j] <= radius && keep(base + j)) out->Offer({ids[base + j], dist[j]});
+    }
+  }
+}
+
+Status CheckBuildInput(size_t ids, size_t codes) {
+  if (ids != codes) {
+    return Status::InvalidArgument("index build: " + std::to_string(ids) + " ids but " +
+                                   std::to_string(codes) + " codes");
+  }
+  if (codes >= std::numeric_limits<uint32_t>::max()) {
+    return Status::ResourceExhausted("index build: more than 2^32-1 codes in one index");
+  }
+  return Status::Ok();
+}
+
+// Number of b-bit values within Hamming distance s of a given one.
+double Ball(uint32_t b, int s) {
+  double total = 0, term = 1;  // term = C(b, k)
+  for (int k = 0; k <= s && k <= static_cast<int>(b); ++k) {
+    total += term;
+    term = term * (b - k) / (k + 1);
+  }
+  return total;
+}
+
+// Calls visit(mask) for every b-bit mask with exactly k bits set (Gosper's hack).
+// REQUIRES: b <= 32.
+template <typename Visit>
+void ForEachMask(uint32_t b, uint32_t k, Visit visit) {
+  if (k == 0) {
+    visit(uint64_t{0});
+    return;
+  }
+  if (k > b) return;
+  const uint64_t end = uint64_t{1} << b;
+  for (uint64_t mask = (uint64_t{1} << k) - 1; mask < end;) {
+    visit(mask);
+    const uint64_t c = mask & (~mask + 1);
+    const uint64_t r = mask + c;
+    mask = (((r ^ mask) >> 2) / c) | r;
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// HammingIndex: default batch forms.
+
+template <size_t kWords>
+std::vector<std::vector<Neighbor>> HammingIndex<kWords>::RangeSearchBatch(
+    std::span<const Code> queries, uint32_t radius, size_t max_results) const {
+  std::vector<std::vector<Neighbor>> out;
+  out.reserve(queries.size());
+  for (const Code& q : queries) out.push_back(RangeSearch(q, radius, max_results));
+  return out;
+}
+
+template <size_t kWords>
+std::vector<std::vector<Neighbor>> HammingIndex<kWords>::KNearestBatch(
+    std::span<const Code> queries, size_t k) const {
+  std::vector<std::vector<Neighbor>> out;
+  out.reserve(queries.size());
+  for (const Code& q : queries) out.push_back(KNearest(q, k));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FlatHammingIndex.
+
+template <size_t kWords>
+Status FlatHammingIndex<kWords>::Build(std::span<const uint64_t> ids,
+                                       std::span<const Code> codes) {
+  if (Status s = CheckBuildInput(ids.size(), codes.size()); !s.ok()) return s;
+  std::unordered_map<uint64_t, uint32_t> position;
+  position.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!position.emplace(ids[i], static_cast<uint32_t>(i)).second) {
+      return Status::InvalidArgument("index build: id " + std::to_string(ids[i]) + " repeats");
+    }
+  }
+  codes_.assign(codes.begin(), codes.end());
+  ids_.assign(ids.begin(), ids.end());
+  position_ = std::move(position);
+  return Status::Ok();
+}
+
+template <size_t kWords>
+Status FlatHammingIndex<kWords>::Add(uint64_t id, const Code& code) {
+  if (codes_.size() >= std::numeric_limits<uint32_t>::max() - 1) {
+    return Status::ResourceExhausted("index: more than 2^32-1 codes in one index");
+  }
+  if (!position_.emplace(id, static_cast<uint32_t>(codes_.size())).second) {
+    return Status::AlreadyExists("index: id " + std::to_string(id) + " is already indexed");
+  }
+  codes_.push_back(code);
+  ids_.push_back(id);
+  return Status::Ok();
+}
+
+template <size_t kWords>
+Status FlatHammingIndex<kWords>::Remove(uint64_t id) {
+  auto it = position_.find(id);
+  if (it == position_.end()) {
+    return Status::NotFound("index: id " + std::to_string(id) + " is not indexed");
+  }
+  const uint32_t pos = it->second;
+  position_.erase(it);
+  if (pos + 1 != codes_.size()) {
+    codes_[pos] = codes_.back();
+    ids_[pos] = ids_.back();
+    position_[ids_[pos]] = pos;
+  }
+  codes_.pop_back();
+  ids_.pop_back();
+  return Status::Ok();
+}
+
+template <size_t kWords>
+size_t FlatHammingIndex<kWords>::MemoryBytes() const {
+  // Node-based map: key, value, next pointer and cached hash per node, plus the bucket array.
+  return codes_.capacity() * sizeof(Code) + ids_.capacity() * sizeof(uint64_t) +
+         position_.size() * 32 + position_.bucket_count() * sizeof(void*);
+}
+
+template <size_t kWords>
+std::vector<Neighbor> FlatHammingIndex<kWords>::RangeSearch(const Code& query, uint32_t radius,
+                                                            size_t max_results,
+                                                            SearchStats* stats) const {
+  RankedCollector out(max_results);
+  if (max_results > 0) {
+    ScanInto<kWords>(codes_.data(), ids_.data(), codes_.size(), query, radius, &out,
+                     [](size_t) { return true; });
+  }
+  if (stats != nullptr) {
+    *stats = {.candidates = max_results > 0 ? codes_.size() : 0, .matches = out.offered(),
+              .flat_fallback = true};
+  }
+  return out.Take();
+}
+
+template <size_t kWords>
+std::vector<Neighbor> FlatHammingIndex<kWords>::KNearest(const Code& query, size_t k,
+                                                         SearchStats* stats) const {
+  return RangeSearch(query, HammingIndex<kWords>::kBits, k, stats);
+}
+
+template <size_t kWords>
+std::vector<std::vector<Neighbor>> FlatHammingIndex<kWords>::ScanBatch(
+    std::span<const Code> queries, uint32_t radius, size_t cap) const {
+  std::vector<RankedCollector> out(queries.size(), RankedCollector(cap));
+  if (cap > 0) {
+    for (size_t base = 0; base < codes_.size(); base += kBatchBlock) {
+      const size_t len = std::min(kBatchBlock, codes_.size() - base);
+      for (size_t q = 0; q < queries.size(); ++q) {
+        ScanInto<kWords>(codes_.data() + base, ids_.data() + base, len, queries[q], radius,
+                         &out[q], [](size_t) { return true; });
+      }
+    }
+  }
+  std::vector<std::vector<Neighbor>> results;
+  results.reserve(queries.size());
+  for (RankedCollector& c : out) results.push_back(c.Take());
+  return results;
+}
+
+template <size_t kWords>
+std::vector<std::vector<Neighbor>> FlatHammingIndex<kWords>::RangeSearchBatch(
+    std::span<const Code> queries, uint32_t radius, size_t max_results) const {
+  return ScanBatch(queries, radius, max_results);
+}
+
+template <size_t kWords>
+std::vector<std::vector<Neighbor>> FlatHammingIndex<kWords>::KNearestBatch(
+    std::span<const Code> queries, size_t k) const {
+  return ScanBatch(queries, HammingIndex<kWords>::kBits, k);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MihHammingIndex.
+
+template <size_t kWords>
+struct MihHammingIndex<kWords>::Hit {
+  uint32_t slot;
+  uint32_t distance;
+};
+
+template <size_t kWords>
+MihHammingIndex<kWords>::MihHammingIndex(MihOptions options) : options_(options) {
+  if (options_.design_radius == 0) options_.design_radius = kWords == 4 ? 31 : 8;
+}
+
+template <size_t kWords>
+uint32_t MihHammingIndex<kWords>::ChooseSubstrings(size_t n, uint32_t r) {
+  // Each probe and each candidate costs about one cache miss; offsets may take at most
+  // 24 B per code (or 1 MiB), which keeps 256-bit codes under 128 B each at m <= 16.
+  const double offsets_cap = std::max(24.0 * static_cast<double>(n), double{1 << 20});
+  const uint32_t min_m = (kBits + kMaxSubstringBits - 1) / kMaxSubstringBits;
+  uint32_t best_m = 0;
+  double best_cost = std::numeric_limits<double>::infinity();
+  for (uint32_t m = min_m; m <= kBits / 4; ++m) {
+    const uint32_t s = r / m, a = r % m;
+    double probes = 0, candidates = 0, offsets = 0;
+    for (uint32_t t = 0; t < m; ++t) {
+      const uint32_t b = kBits / m + (t < kBits % m ? 1 : 0);
+      const int radius_t = t <= a ? static_cast<int>(s) : static_cast<int>(s) - 1;
+      const double ball = radius_t < 0 ? 0 : Ball(b, radius_t);
+      probes += ball;
+      candidates += ball * static_cast<double>(n) / std::ldexp(1.0, static_cast<int>(b));
+      offsets += 4 * std::ldexp(1.0, static_cast<int>(b));
+    }
+    if (offsets > offsets_cap) continue;
+    const double cost = probes + candidates;
+    if (cost < best_cost) {
+      best_cost = cost;
+      best_m = m;
+    }
+  }
+  return best_m == 0 ? kBits / 4 : best_m;
+}
+
+template <size_t kWords>
+uint32_t MihHammingIndex<kWords>::Substring(const Code& code, const Table& table) const {
+  const uint32_t word = table.bit_offset / 64, shift = table.bit_offset % 64;
+  uint64_t v = code[word] >> shift;
+  if (shift + table.bits > 64) v |= code[word + 1] << (64 - shift);
+  return static_cast<uint32_t>(v & ((uint64_t{1} << table.bits) - 1));
+}
+
+template <size_t kWords>
+Status MihHammingIndex<kWords>::Build(std::span<const uint64_t> ids,
+                                      std::span<const Code> codes) {
+  if (Status s = CheckBuildInput(ids.size(), codes.size()); !s.ok()) return s;
+  const size_t n = ids.size();
+  const uint32_t m = options_.num_substrings != 0
+                         ? options_.num_substrings
+                         : ChooseSubstrings(n, std::min(options_.design_radius, kBits));
+  if (m == 0 || m > kBits || (kBits + m - 1) / m > kMaxSubstringBits) {
+    return Status::InvalidArgument("index build: " + std::to_string(m) + " substrings of a " +
+                                   std::to_string(kBits) + "-bit code (each must be 1.." +
+                                   std::to_string(kMaxSubstringBits) + " bits)");
+  }
+  std::vector<uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return ids[x] < ids[y]; });
+  for (size_t i = 1; i < n; ++i) {
+    if (ids[order[i]] == ids[order[i - 1]]) {
+      return Status::InvalidArgument("index build: id " + std::to_string(ids[order[i]]) +
+                                     " repeats");
+    }
+  }
+  std::vector<Code> sorted_codes(n);
+  std::vector<uint64_t> sorted_ids(n);
+  for (size_t i = 0; i < n; ++i) {
+    sorted_codes[i] = codes[order[i]];
+    sorted_ids[i] = ids[order[i]];
+  }
+  std::vector<uint32_t>().swap(order);
+  codes_ = std::move(sorted_codes);
+  ids_ = std::move(sorted_ids);
+  dead_.assign((n + 63) / 64, 0);
+  live_base_ = n;
+  pending_codes_.clear();
+  pending_ids_.clear();
+  pending_position_.clear();
+  tables_.clear();
+  if (n > 0) BuildTables(m);
+  return Status::Ok();
+}
+
+template <size_t kWords>
+void MihHammingIndex<kWords>::BuildTables(uint32_t m) {
+  const size_t n = codes_.size();
+  tables_.assign(m, Table{});
+  uint32_t bit = 0;
+  std::vector<uint32_t> keys(n);
+  for (uint32_t t = 0; t < m; ++t) {
+    Table& table = tables_[t];
+    table.bit_offset = bit;
+    table.bits = kBits / m + (t < kBits % m ? 1 : 0);
+    bit += table.bits;
+    // Counting sort of slots by substring value; stable, so buckets list slots in order.
+    table.offsets.assign((size_t{1} << table.bits) + 1, 0);
+    for (size_t i = 0; i < n; ++i) {
+      keys[i] = Substring(codes_[i], table);
+      ++table.offsets[keys[i] + 1];
+    }
+    for (size_t v = 1; v < table.offsets.size(); ++v) table.offsets[v] += table.offsets[v - 1];
+    table.postings.resize(n);
+    std::vector<uint32_t> cursor(table.offsets.begin(), table.offsets.end() - 1);
+    for (size_t i = 0; i < n; ++i) table.postings[cursor[keys[i]]++] = static_cast<uint32_t>(i);
+  }
+  CHUQU_CHECK(bit == kBits);
+}
+
+template <size_t kWords>
+Status MihHammingIndex<kWords>::Rebuild() {
+  std::vector<uint64_t> ids;
+  std::vector<Code> codes;
+  ids.reserve(size());
+  codes.reserve(size());
+  for (size_t i = 0; i < codes_.size(); ++i) {
+    if (!IsDead(static_cast<uint32_t>(i))) {
+      ids.push_back(ids_[i]);
+      codes.push_back(codes_[i]);
+    }
+  }
+  ids.insert(ids.end(), pending_ids_.begin(), pending_ids_.end());
+  codes.insert(codes.end(), pending_codes_.begin(), pending_codes_.end());
+  return Build(ids, codes);
+}
+
+template <size_t kWords>
+Status MihHammingIndex<kWords>::Add(uint64_t id, const Code& code) {
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+  if ((it != ids_.end() && *it == id && !IsDead(static_cast<uint32_t>(it - ids_.begin()))) ||
+      pending_position_.contains(id)) {
+    return Status::AlreadyExists("index: id " + std::to_string(id) + " is already indexed");
+  }
+  if (size() >= std::numeric_limits<uint32_t>::max() - 1) {
+    return Status::ResourceExhausted("index: more than 2^32-1 codes in one index");
+  }
+  pending_position_.emplace(id, static_cast<uint32_t>(pending_codes_.size()));
+  pending_codes_.push_back(code);
+  pending_ids_.push_back(id);
+  if (pending_codes_.size() > options_.max_pending) return Rebuild();
+  return Status::Ok();
+}
+
+template <size_t kWords>
+Status MihHammingIndex<kWords>::Remove(uint64_t id) {
+  if (auto p = pending_position_.find(id); p != pending_position_.end()) {
+    const uint32_t pos = p->second;
+    pending_position_.erase(p);
+    if (pos + 1 != pending_codes_.size()) {
+      pending_codes_[pos] = pending_codes_.back();
+      pending_ids_[pos] = pending_ids_.back();
+      pending_position_[pending_ids_[pos]] = pos;
+    }
+    pending_codes_.pop_back();
+    pending_ids_.pop_back();
+    return Status::Ok();
+  }
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+  const uint32_t slot = static_cast<uint32_t>(it - ids_.begin());
+  if (it == ids_.end() || *it != id || IsDead(slot)) {
+    return Status::NotFound("index: id " + std::to_string(id) + " is not indexed");
+  }
+  dead_[slot >> 6] |= uint64_t{1} << (slot & 63);
+  --live_base_;
+  // Dead slots still cost probes and candidates; compact once they are a quarter.
+  if (codes_.size() - live_base_ > codes_.size() / 4 + 1024) return Rebuild();
+  return Status::Ok();
+}
+
+template <size_t kWords>
+size_t MihHammingIndex<kWords>::MemoryBytes() const {
+  size_t bytes = codes_.capacity() * sizeof(Code) + ids_.capacity() * sizeof(uint64_t) +
+                 dead_.capacity() * sizeof(uint64_t) +
+                 pending_codes_.capacity() * sizeof(Code) +
+                 pending_ids_.capacity() * sizeof(uint64_t) + pending_position_.size() * 32 +
+                 pending_position_.bucket_count() * sizeof(void*);
+  for (const Table& t : tables_) {
+    bytes += t.offsets.capacity() * sizeof(uint32_t) + t.postings.capacity() * sizeof(uint32_t);
+  }
+  return bytes;
+}
+
+template <size_t kWords>
+bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius,
+                                        std::vector<Hit>* hits, SearchStats* stats) const {
+  const uint32_t m = num_substrings();
+  const size_t n = codes_.size();
+  const double budget = options_.flat_fraction * static_cast<double>(n);
+  // Norouzi et al. Prop. 2: r = s*m + a; tables t <= a are probed within s, the rest
+  // within s - 1 (not at all when s == 0).
+  const uint32_t s = radius / m, a = radius % m;
+  std::vector<int> table_radius(m);
+  std::vector<uint32_t> qsub(m);
+  double probe_estimate = 0;
+  for (uint32_t t = 0; t < m; ++t) {
+    table_radius[t] = t <= a ? static_cast<int>(s) : static_cast<int>(s) - 1;
+    qsub[t] = Substring(query, tables_[t]);
+    if (table_radius[t] >= 0) probe_estimate += Ball(tables_[t].bits, table_radius[t]);
+  }
+  if (probe_estimate > budget) return false;
+
+  // Pass 1: look up every bucket, keeping the non-empty posting ranges per table.
+  struct Range {
+    uint32_t begin, end, table;
+  };
+  std::vector<Range> ranges;
+  size_t candidates = 0, probes = 0;
+  for (uint32_t t = 0; t < m; ++t) {
+    const Table& table = tables_[t];
+    for (int k = 0; k <= table_radius[t]; ++k) {
+      ForEachMask(table.bits, static_cast<uint32_t>(k), [&](uint64_t mask) {
+        const uint32_t key = qsub[t] ^ static_cast<uint32_t>(mask);
+        const uint32_t lo = table.offsets[key], hi = table.offsets[key + 1];
+        ++probes;
+        if (hi > lo) {
+          ranges.push_back({lo, hi, t});
+          candidates += hi - lo;
+        }
+      });
+    }
+    if (static_cast<double>(candidates) > budget) return false;
+  }
+  if (stats != nullptr) {
+    stats->probes += probes;
+    stats->candidates += candidates;
+  }
+
+  // Pass 2: gather candidate codes (prefetched), compute distances with the SIMD kernel, and
+  // keep each hit once: only from the first table whose probe ball contains it.
+  alignas(64) Code block[kGatherBlock];
+  uint32_t block_slot[kGatherBlock];
+  uint32_t block_table[kGatherBlock];
+  uint16_t dist[kGatherBlock];
+  size_t fill = 0;
+  auto flush = [&] {
+    ComputeDistances<kWords>(block, fill, query, dist);
+    for (size_t j = 0; j < fill; ++j) {
+      if (dist[j] > radius || IsDead(block_slot[j])) continue;
+      bool seen_before = false;
+      for (uint32_t u = 0; u < block_table[j] && !seen_before; ++u) {
+        seen_before = std::popcount(Substring(block[j], tables_[u]) ^ qsub[u]) <= table_radius[u];
+      }
+      if (!seen_before) hits->push_back({block_slot[j], dist[j]});
+    }
+    fill = 0;
+  };
+  for (const Range& range : ranges) {
+    const uint32_t* postings = tables_[range.table].postings.data();
+    for (uint32_t i = range.begin; i < range.end; ++i) {
+      if (i + kPrefetchDistance < range.end) {
+        __builtin_prefetch(&codes_[postings[i + kPrefetchDistance]]);
+      }
+      const uint32_t slot = postings[i];
+      block[fill] = codes_[slot];
+      block_slot[fill] = slot;
+      block_table[fill] = range.table;
+      if (++fill == kGatherBlock) flush();
+    }
+  }
+  flush();
+  return true;
+}
+
+template <size_t kWords>
+std::vector<Neighbor> MihHammingIndex<kWords>::Search(const Code& query, uint32_t radius,
+                                                      size_t cap, uint32_t fallback_radius,
+                                                      SearchStats* stats) const {
+  RankedCollector out(cap);
+  if (cap == 0) return {};
+  radius = std::min(radius, kBits);
+  if (!codes_.empty() && live_base_ > 0) {
+    std::vector<Hit> hits;
+    if (!tables_.empty() && ProbeBase(query, radius, &hits, stats)) {
+      for (const Hit& h : hits) out.Offer({ids_[h.slot], h.distance});
+    } else {
+      if (stats != nullptr) {
+        stats->flat_fallback = true;
+        stats->candidates += codes_.size();
+      }
+      radius = std::min(std::max(radius, fallback_radius), kBits);
+      ScanInto<kWords>(codes_.data(), ids_.data(), codes_.size(), query, radius, &out,
+                       [this](size_t slot) { return !IsDead(static_cast<uint32_t>(slot)); });
+    }
+  }
+  ScanInto<kWords>(pending_codes_.data(), pending_ids_.data(), pending_codes_.size(), query,
+                   radius, &out, [](size_t) { return true; });
+  if (stats != nullptr) {
+    stats->candidates += pending_codes_.size();
+    stats->matches = out.offered();
+  }
+  return out.Take();
+}
+
+template <size_t kWords>
+std::vector<Neighbor> MihHammingIndex<kWords>::RangeSearch(const Code& query, uint32_t radius,
+                                                           size_t max_results,
+                                                           SearchStats* stats) const {
+  if (stats != nullptr) *stats = {};
+  return Search(query, radius, max_results, radius, stats);
+}
+
+template <size_t kWords>
+std::vector<Neighbor> MihHammingIndex<kWords>::KNearest(const Code& query, size_t k,
+                                                        SearchStats* stats) const {
+  SearchStats local;
+  SearchStats* st = stats != nullptr ? stats : &local;
+  *st = {};
+  if (k == 0 || size() == 0) return {};
+  // Grow the radius until k codes lie within it: then the first k by (distance, id) within
+  // the radius are the first k overall. A flat fallback answers at full width at once.
+  const uint32_t step = std::max<uint32_t>(1, num_substrings() / 2);
+  for (uint32_t r = 0;; r = std::min(kBits, r + step)) {
+    SearchStats round;
+    std::vector<Neighbor> result = Search(query, r, k, kBits, &round);
+    st->probes += round.probes;
+    st->candidates += round.candidates;
+    st->matches = round.matches;
+    st->flat_fallback = round.flat_fallback;
+    if (round.flat_fallback || round.matches >= k || r >= kBits) return result;
+  }
+}
+
+template class HammingIndex<1>;
+template class HammingIndex<4>;
+template class FlatHammingIndex<1>;
+template class FlatHammingIndex<4>;
+template class MihHammingIndex<1>;
+template class MihHammingIndex<4>;
+
+}  // namespace chuqu::index

@@ -1,0 +1,194 @@
+// Hamming indexes over fixed-width binary codes, in the spirit of faiss::IndexBinary: one
+// small batch interface, a flat brute-force implementation that is also the test oracle
+// (FlatHammingIndex), and multi-index hashing (MihHammingIndex, Norouzi, Punjani & Fleet,
+// "Fast Exact Search in Hamming Space with Multi-Index Hashing", TPAMI 2014).
+//
+// Contract shared by every implementation, so they are interchangeable:
+// - Ids are uint64 chosen by the caller (work or fingerprint ids); one code per id.
+// - RangeSearch returns every stored code within `radius` (inclusive), ranked by
+//   (distance, id) ascending, truncated to the first `max_results`. KNearest returns the
+//   first k of the same ranking over all stored codes. Both are exact: a fast index returns
+//   exactly what the flat scan returns, ties included.
+// - An empty index, k == 0 or max_results == 0 answer an empty list; a radius above the
+//   code width acts as the code width.
+// Thread-safety: const methods may run concurrently; Add/Remove/Build need exclusive access.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "chuqu/status.h"
+#include "index/hamming.h"
+
+namespace chuqu::index {
+
+// Work done by one query, for benchmarks and adapters' logs.
+struct SearchStats {
+  size_t candidates = 0;       // codes whose full distance was computed
+  size_t probes = 0;           // hash-table buckets looked up
+  size_t matches = 0;          // codes within the radius before truncation
+  bool flat_fallback = false;  // the index chose a flat scan as cheaper
+};
+
+template <size_t kWords>
+class HammingIndex {
+ public:
+  using Code = BinaryCode<kWords>;
+  static constexpr uint32_t kBits = 64 * kWords;
+
+  virtual ~HammingIndex() = default;
+
+  // Replaces the contents with ids[i] -> codes[i] (the start-up load from the store).
+  // Fails with InvalidArgument if the spans differ in length or an id repeats.
+  [[nodiscard]] virtual Status Build(std::span<const uint64_t> ids, std::span<const Code> codes) = 0;
+  // Fails with AlreadyExists if `id` is stored.
+  [[nodiscard]] virtual Status Add(uint64_t id, const Code& code) = 0;
+  // Fails with NotFound if `id` is not stored.
+  [[nodiscard]] virtual Status Remove(uint64_t id) = 0;
+  virtual size_t size() const = 0;
+  // Bytes held by the index, codes and ids included (counted, not RSS).
+  virtual size_t MemoryBytes() const = 0;
+
+  virtual std::vector<Neighbor> RangeSearch(const Code& query, uint32_t radius,
+                                            size_t max_results,
+                                            SearchStats* stats = nullptr) const = 0;
+  virtual std::vector<Neighbor> KNearest(const Code& query, size_t k,
+                                         SearchStats* stats = nullptr) const = 0;
+
+  // Batch forms: result i answers queries[i].
+  virtual std::vector<std::vector<Neighbor>> RangeSearchBatch(std::span<const Code> queries,
+                                                              uint32_t radius,
+                                                              size_t max_results) const;
+  virtual std::vector<std::vector<Neighbor>> KNearestBatch(std::span<const Code> queries,
+                                                           size_t k) const;
+};
+
+// Brute force over a dense array: exact by construction, the oracle for the fast index, and
+// the right choice below ~10^5 codes. Remove is O(1) (moves the last code into the hole).
+template <size_t kWords>
+class FlatHammingIndex final : public HammingIndex<kWords> {
+ public:
+  using Code = BinaryCode<kWords>;
+
+  [[nodiscard]] Status Build(std::span<const uint64_t> ids, std::span<const Code> codes) override;
+  [[nodiscard]] Status Add(uint64_t id, const Code& code) override;
+  [[nodiscard]] Status Remove(uint64_t id) override;
+  size_t size() const override { return codes_.size(); }
+  size_t MemoryBytes() const override;
+
+  std::vector<Neighbor> RangeSearch(const Code& query, uint32_t radius, size_t max_results,
+                                    SearchStats* stats = nullptr) const override;
+  std::vector<Neighbor> KNearest(const Code& query, size_t k,
+                                 SearchStats* stats = nullptr) const override;
+  // Cache-blocked: each block of stored codes is scanned for every query while it is hot.
+  std::vector<std::vector<Neighbor>> RangeSearchBatch(std::span<const Code> queries,
+                                                      uint32_t radius,
+                                                      size_t max_results) const override;
+  std::vector<std::vector<Neighbor>> KNearestBatch(std::span<const Code> queries,
+                                                   size_t k) const override;
+
+ private:
+  std::vector<std::vector<Neighbor>> ScanBatch(std::span<const Code> queries, uint32_t radius,
+                                               size_t cap) const;
+
+  std::vector<Code> codes_;
+  std::vector<uint64_t> ids_;
+  std::unordered_map<uint64_t, uint32_t> position_;  // id -> index into codes_/ids_
+};
+
+struct MihOptions {
+  // Number of substrings m. 0 picks m at each (re)build from the number of codes and
+  // `design_radius` with a cost model (probes + candidates, memory-capped).
+  uint32_t num_substrings = 0;
+  // The radius the automatic choice of m is tuned for; 0 means the width's default
+  // (31 of 256 bits: the PDQ match threshold; 8 of 64 bits).
+  uint32_t design_radius = 0;
+  // Codes added after the last build are scanned flat until there are this many, then the
+  // tables are rebuilt with them (amortised O(1) per Add).
+  size_t max_pending = 65536;
+  // A query whose candidate count exceeds this fraction of the indexed codes is answered by
+  // a flat scan instead (clustered codes make buckets grow; a scan is sequential).
+  double flat_fraction = 0.1;
+};
+
+// Multi-index hashing: the code is cut into m substrings of about 256/m bits; table t maps
+// each substring value to the codes holding it (CSR: a 2^b offset array plus a posting array
+// of 32-bit slots). A code within distance r of the query has, by the pigeonhole principle,
+// some substring within floor(r/m); Norouzi et al. Prop. 2 tightens it to: with r = s*m + a,
+// one of the first a+1 substrings within s, or one of the rest within s-1. Each candidate's
+// full distance is then checked, so the result is exact. Slots are ordered by id, so ids are
+// found by binary search and no id map is needed for built codes.
+template <size_t kWords>
+class MihHammingIndex final : public HammingIndex<kWords> {
+ public:
+  using Code = BinaryCode<kWords>;
+  static constexpr uint32_t kBits = 64 * kWords;
+  // Widest substring: 2^26 four-byte offsets is 256 MiB per table.
+  static constexpr uint32_t kMaxSubstringBits = 26;
+
+  explicit MihHammingIndex(MihOptions options = {});
+
+  [[nodiscard]] Status Build(std::span<const uint64_t> ids, std::span<const Code> codes) override;
+  [[nodiscard]] Status Add(uint64_t id, const Code& code) override;
+  [[nodiscard]] Status Remove(uint64_t id) override;
+  size_t size() const override { return live_base_ + pending_codes_.size(); }
+  size_t MemoryBytes() const override;
+
+  std::vector<Neighbor> RangeSearch(const Code& query, uint32_t radius, size_t max_results,
+                                    SearchStats* stats = nullptr) const override;
+  std::vector<Neighbor> KNearest(const Code& query, size_t k,
+                                 SearchStats* stats = nullptr) const override;
+
+  // The substring count of the current tables (0 before the first build).
+  uint32_t num_substrings() const { return static_cast<uint32_t>(tables_.size()); }
+  // The substring count the cost model picks for n codes at radius r (exposed for tests and
+  // the benchmark).
+  static uint32_t ChooseSubstrings(size_t n, uint32_t r);
+
+ private:
+  struct Table {
+    uint32_t bit_offset = 0;  // first bit of the substring in the code
+    uint32_t bits = 0;        // substring width b
+    std::vector<uint32_t> offsets;   // 2^b + 1 entries; bucket v is postings[offsets[v], offsets[v+1])
+    std::vector<uint32_t> postings;  // slots, grouped by substring value
+  };
+  struct Hit;
+
+  [[nodiscard]] Status Rebuild();
+  void BuildTables(uint32_t m);
+  uint32_t Substring(const Code& code, const Table& table) const;
+  // Appends base-slot hits within `radius` (unranked, deduplicated) to `hits`, or returns
+  // false without touching `hits` if a flat scan is estimated cheaper.
+  bool ProbeBase(const Code& query, uint32_t radius, std::vector<Hit>* hits,
+                 SearchStats* stats) const;
+  // A flat fallback scans with max(radius, fallback_radius): KNearest passes the full width
+  // so that a fallback answers it at once.
+  std::vector<Neighbor> Search(const Code& query, uint32_t radius, size_t cap,
+                               uint32_t fallback_radius, SearchStats* stats) const;
+  bool IsDead(uint32_t slot) const { return (dead_[slot >> 6] >> (slot & 63)) & 1; }
+
+  MihOptions options_;
+  // Built part: slots 0..n-1 sorted by id.
+  std::vector<Code> codes_;
+  std::vector<uint64_t> ids_;
+  std::vector<uint64_t> dead_;  // removed-slot bitset
+  size_t live_base_ = 0;
+  std::vector<Table> tables_;
+  // Added since the last build: scanned flat.
+  std::vector<Code> pending_codes_;
+  std::vector<uint64_t> pending_ids_;
+  std::unordered_map<uint64_t, uint32_t> pending_position_;
+};
+
+extern template class HammingIndex<1>;
+extern template class HammingIndex<4>;
+extern template class FlatHammingIndex<1>;
+extern template class FlatHammingIndex<4>;
+extern template class MihHammingIndex<1>;
+extern template class MihHammingIndex<4>;
+
+}  // namespace chuqu::index

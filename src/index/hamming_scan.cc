@@ -1,0 +1,141 @@
+// Popcount kernels with run-time dispatch: the library is built for baseline x86-64, so the
+// POPCNT and AVX-512 VPOPCNTDQ variants are compiled per function with target attributes.
+// GCC 12's AVX-512 intrinsics start from _mm*_undefined_*(), which -Wmaybe-uninitialized
+// reports once inlined here (a known false positive).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "index/hamming.h"
+
+namespace chuqu::index {
+namespace {
+
+template <size_t kWords>
+void DistancesPortable(const BinaryCode<kWords>* codes, size_t n, const BinaryCode<kWords>& q,
+                       uint16_t* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint16_t>(HammingDistance(codes[i], q));
+}
+
+template <size_t kWords>
+__attribute__((target("popcnt"))) void DistancesPopcnt(const BinaryCode<kWords>* codes, size_t n,
+                                                       const BinaryCode<kWords>& q,
+                                                       uint16_t* out) {
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t d = 0;
+    for (size_t w = 0; w < kWords; ++w) {
+      d += static_cast<uint32_t>(__builtin_popcountll(codes[i][w] ^ q[w]));
+    }
+    out[i] = static_cast<uint16_t>(d);
+  }
+}
+
+// 64-bit codes: eight codes per 512-bit register.
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) void DistancesAvx512W1(
+    const Code64* codes, size_t n, const Code64& q, uint16_t* out) {
+  const __m512i qv = _mm512_set1_epi64(static_cast<long long>(q[0]));
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m512i x = _mm512_xor_si512(_mm512_loadu_si512(codes + i), qv);
+    __m512i p = _mm512_popcnt_epi64(x);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm512_cvtepi64_epi16(p));
+  }
+  for (; i < n; ++i) out[i] = static_cast<uint16_t>(__builtin_popcountll(codes[i][0] ^ q[0]));
+}
+
+// 256-bit codes: two codes per register; lane sums by two in-register shuffles.
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) void DistancesAvx512W4(
+    const Code256* codes, size_t n, const Code256& q, uint16_t* out) {
+  const __m512i qv = _mm512_setr_epi64(
+      static_cast<long long>(q[0]), static_cast<long long>(q[1]), static_cast<long long>(q[2]),
+      static_cast<long long>(q[3]), static_cast<long long>(q[0]), static_cast<long long>(q[1]),
+      static_cast<long long>(q[2]), static_cast<long long>(q[3]));
+  // After the two adds every lane of a 256-bit half holds that code's distance; gather lane 0
+  // of each half of four registers into eight 64-bit lanes.
+  const __m512i pick01 = _mm512_setr_epi64(0, 4, 8, 12, 0, 0, 0, 0);
+  const __m512i pick23 = _mm512_setr_epi64(0, 0, 0, 0, 0, 4, 8, 12);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m512i s[4];
+    for (int r = 0; r < 4; ++r) {
+      __m512i p = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(codes + i + 2 * r), qv));
+      p = _mm512_add_epi64(p, _mm512_shuffle_epi32(p, static_cast<_MM_PERM_ENUM>(0x4E)));
+      s[r] = _mm512_add_epi64(p, _mm512_shuffle_i64x2(p, p, 0xB1));
+    }
+    __m512i lo = _mm512_permutex2var_epi64(s[0], pick01, s[1]);  // codes 0..3 in lanes 0..3
+    __m512i hi = _mm512_permutex2var_epi64(s[2], pick23, s[3]);  // codes 4..7 in lanes 4..7
+    __m512i all = _mm512_mask_blend_epi64(0xF0, lo, hi);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm512_cvtepi64_epi16(all));
+  }
+  if (i < n) DistancesPopcnt<4>(codes + i, n - i, q, out + i);
+}
+
+ScanKernel DetectKernel() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")) {
+    return ScanKernel::kAvx512;
+  }
+  if (__builtin_cpu_supports("popcnt")) return ScanKernel::kPopcnt;
+  return ScanKernel::kPortable;
+}
+
+}  // namespace
+
+ScanKernel ActiveScanKernel() {
+  static const ScanKernel kernel = DetectKernel();
+  return kernel;
+}
+
+const char* ScanKernelName(ScanKernel kernel) {
+  switch (kernel) {
+    case ScanKernel::kPortable:
+      return "portable";
+    case ScanKernel::kPopcnt:
+      return "popcnt";
+    case ScanKernel::kAvx512:
+      return "avx512-vpopcntdq";
+  }
+  return "?";
+}
+
+bool CpuSupports(ScanKernel kernel) {
+  return static_cast<int>(kernel) <= static_cast<int>(ActiveScanKernel());
+}
+
+template <size_t kWords>
+void ComputeDistancesWith(ScanKernel kernel, const BinaryCode<kWords>* codes, size_t n,
+                          const BinaryCode<kWords>& query, uint16_t* out) {
+  switch (kernel) {
+    case ScanKernel::kAvx512:
+      if constexpr (kWords == 1) {
+        DistancesAvx512W1(codes, n, query, out);
+      } else if constexpr (kWords == 4) {
+        DistancesAvx512W4(codes, n, query, out);
+      } else {
+        DistancesPopcnt<kWords>(codes, n, query, out);
+      }
+      return;
+    case ScanKernel::kPopcnt:
+      DistancesPopcnt<kWords>(codes, n, query, out);
+      return;
+    case ScanKernel::kPortable:
+      DistancesPortable<kWords>(codes, n, query, out);
+      return;
+  }
+}
+
+template <size_t kWords>
+void ComputeDistances(const BinaryCode<kWords>* codes, size_t n, const BinaryCode<kWords>& query,
+                      uint16_t* out) {
+  ComputeDistancesWith<kWords>(ActiveScanKernel(), codes, n, query, out);
+}
+
+template void ComputeDistances<1>(const Code64*, size_t, const Code64&, uint16_t*);
+template void ComputeDistances<4>(const Code256*, size_t, const Code256&, uint16_t*);
+template void ComputeDistancesWith<1>(ScanKernel, const Code64*, size_t, const Code64&, uint16_t*);
+template void ComputeDistancesWith<4>(ScanKernel, const Code256*, size_t, const Code256&,
+                                      uint16_t*);
+
+}  // namespace chuqu::index
