@@ -25,6 +25,10 @@ struct Checkpoint {
   friend bool operator==(const Checkpoint&, const Checkpoint&) = default;
 };
 
+// Decimal uint64, no sign, no leading zeros (except "0"). InvalidArgument / OutOfRange
+// (overflow) naming `what`. Shared by the ledger's text formats.
+Result<uint64_t> ParseDecimalUint64(std::string_view s, std::string_view what);
+
 // Parses a note's text. InvalidArgument naming the line for: missing lines, empty origin,
 // size with leading zeros / sign / non-digits / overflow of uint64, root not base64 of 32
 // bytes, empty extension line, missing final newline.
