@@ -1,0 +1,171 @@
+// Text normalisation with Python 3 semantics (iscc_core/code_meta.py text_clean,
+// text_remove_newlines; code_content_text.py text_collapse) on ICU 72 (Unicode 15.0).
+#include <unicode/locid.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/utf16.h>
+
+#include <string>
+
+#include "chuqu/iscc.h"
+#include "fingerprint/iscc/iscc_internal.h"
+
+namespace chuqu {
+namespace iscc_internal {
+namespace {
+
+struct Normalizers {
+  const icu::Normalizer2* nfkc = nullptr;
+  const icu::Normalizer2* nfd = nullptr;
+};
+
+const Normalizers& GetNormalizers() {
+  static const Normalizers n = [] {
+    Normalizers r;
+    UErrorCode st = U_ZERO_ERROR;
+    r.nfkc = icu::Normalizer2::getNFKCInstance(st);
+    CHUQU_CHECK(U_SUCCESS(st));
+    r.nfd = icu::Normalizer2::getNFDInstance(st);
+    CHUQU_CHECK(U_SUCCESS(st));
+    return r;
+  }();
+  return n;
+}
+
+Status InvalidUtf8(std::string_view what) {
+  return Status::InvalidArgument(std::string(what) + " is not valid UTF-8");
+}
+
+Status CheckUtf8(std::string_view s, std::string_view what) {
+  std::u32string scratch;
+  if (!DecodeUtf8(s, &scratch)) return InvalidUtf8(what);
+  return Status::Ok();
+}
+
+// The 7 line breaks text_clean keeps (options.py text_newlines).
+bool IsKeptNewline(char32_t c) {
+  return c == 0x0A || c == 0x0B || c == 0x0C || c == 0x0D || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+
+// Python str.splitlines() boundaries (the 0x1C..0x1E separators were already removed).
+bool IsLineBreak(char32_t c) { return IsKeptNewline(c) || (c >= 0x1C && c <= 0x1E); }
+
+std::u32string ToU32(const icu::UnicodeString& s) {
+  std::u32string out;
+  out.reserve(static_cast<size_t>(s.length()));
+  const char16_t* p = s.getBuffer();
+  const int32_t n = s.length();
+  for (int32_t i = 0; i < n;) {
+    UChar32 c;
+    U16_NEXT(p, i, n, c);
+    out.push_back(static_cast<char32_t>(c));
+  }
+  return out;
+}
+
+std::string ToUtf8(std::u32string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char32_t c : s) AppendUtf8(c, &out);
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> TextClean(std::string_view utf8) {
+  CHUQU_RETURN_IF_ERROR(CheckUtf8(utf8, "text"));
+  UErrorCode st = U_ZERO_ERROR;
+  const icu::UnicodeString nfkc = GetNormalizers().nfkc->normalize(
+      icu::UnicodeString::fromUTF8(icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size()))), st);
+  if (U_FAILURE(st)) return Status::Internal("ICU NFKC normalisation failed");
+  // Drop categories C* (incl. Cn unassigned) except newlines.
+  std::u32string text;
+  for (const char32_t c : ToU32(nfkc)) {
+    if ((U_GET_GC_MASK(static_cast<UChar32>(c)) & U_GC_C_MASK) && !IsKeptNewline(c)) continue;
+    text.push_back(c);
+  }
+  // splitlines(); keep at most one consecutive whitespace-only line (as "").
+  std::u32string out;
+  bool have_line = false;
+  int blank_run = 0;
+  auto emit = [&](std::u32string_view line) {
+    if (have_line) out.push_back(U'\n');
+    out.append(line);
+    have_line = true;
+  };
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t e = i;
+    while (e < text.size() && !IsLineBreak(text[e])) ++e;
+    const std::u32string_view line(text.data() + i, e - i);
+    if (PyStrip(line).empty()) {
+      if (blank_run < 1) emit(U"");
+      ++blank_run;  // stays >= 1 until a content line
+    } else {
+      emit(line);
+      blank_run = 0;
+    }
+    if (e < text.size()) {
+      if (text[e] == U'\r' && e + 1 < text.size() && text[e + 1] == U'\n') ++e;
+      ++e;
+    }
+    i = e;
+  }
+  return ToUtf8(PyStrip(out));
+}
+
+std::string TextRemoveNewlines(std::string_view utf8) {
+  std::u32string cps;
+  CHUQU_CHECK(DecodeUtf8(utf8, &cps));
+  std::u32string out;
+  size_t i = 0;
+  while (i < cps.size()) {
+    while (i < cps.size() && IsPythonSpace(cps[i])) ++i;
+    if (i == cps.size()) break;
+    if (!out.empty()) out.push_back(U' ');
+    while (i < cps.size() && !IsPythonSpace(cps[i])) out.push_back(cps[i++]);
+  }
+  return ToUtf8(out);
+}
+
+Result<std::string> TextCollapse(std::string_view utf8) {
+  CHUQU_RETURN_IF_ERROR(CheckUtf8(utf8, "text"));
+  const Normalizers& norm = GetNormalizers();
+  UErrorCode st = U_ZERO_ERROR;
+  icu::UnicodeString s = norm.nfd->normalize(
+      icu::UnicodeString::fromUTF8(icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size()))), st);
+  if (U_FAILURE(st)) return Status::Internal("ICU NFD normalisation failed");
+  // Python str.lower(): full lower-case mapping incl. SpecialCasing and Final_Sigma.
+  s.toLower(icu::Locale::getRoot());
+  // Drop whitespace (all Python whitespace is Z* or C*) and categories C*, M*, P*.
+  constexpr uint32_t kDrop = U_GC_C_MASK | U_GC_M_MASK | U_GC_P_MASK | U_GC_Z_MASK;
+  icu::UnicodeString kept;
+  {
+    const char16_t* p = s.getBuffer();
+    const int32_t n = s.length();
+    char16_t* dst = kept.getBuffer(n);
+    int32_t len = 0;
+    for (int32_t i = 0; i < n;) {
+      const int32_t start = i;
+      UChar32 c;
+      U16_NEXT(p, i, n, c);
+      if (U_GET_GC_MASK(c) & kDrop) continue;
+      for (int32_t k = start; k < i; ++k) dst[len++] = p[k];
+    }
+    kept.releaseBuffer(len);
+  }
+  const icu::UnicodeString nfkc = norm.nfkc->normalize(kept, st);
+  if (U_FAILURE(st)) return Status::Internal("ICU NFKC normalisation failed");
+  std::string out;
+  nfkc.toUTF8String(out);
+  return out;
+}
+
+}  // namespace iscc_internal
+
+Result<std::string> IsccTextClean(std::string_view utf8) { return iscc_internal::TextClean(utf8); }
+
+Result<std::string> IsccTextCollapse(std::string_view utf8) { return iscc_internal::TextCollapse(utf8); }
+
+}  // namespace chuqu
