@@ -149,7 +149,9 @@ TEST(SequencerCrashTest, KilledAtRandomNeverLosesAcknowledgedEntries) {
     ASSERT_EQ(report->entries, size);
 
     // Every acknowledged entry is present...
-    if (!acknowledged.empty()) ASSERT_LT(acknowledged.rbegin()->first, size);
+    if (!acknowledged.empty()) {
+      ASSERT_LT(acknowledged.rbegin()->first, size);
+    }
     auto entries = (*snap)->ReadEntries(0, size);
     ASSERT_TRUE(entries.ok());
     for (const auto& [index, entry] : acknowledged) ASSERT_EQ((*entries)[index], entry) << index;
@@ -318,6 +320,7 @@ TEST_F(LogDamageTest, RandomFlipsAndTornPagesAreNeverServed) {
     std::string why;
     Outcome outcome = ReadEverything(&why);
     ASSERT_NE(outcome, Outcome::kWrongDataServed) << "trial " << trial << " page " << p;
+    std::fprintf(stderr, "trial %d page %zu: %s\n", trial, p, why.c_str());
     (outcome == Outcome::kDetected ? detected : intact)++;
   }
   std::printf("damage trials: %d detected, %d harmless (unused space), 0 served wrong data\n",

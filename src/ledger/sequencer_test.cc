@@ -237,7 +237,7 @@ TEST_F(SequencerTest, PushbackWhenTheQueueIsFull) {
   }());
   ASSERT_TRUE(s.ok());
   std::vector<std::future<Result<SequencedEntry>>> futures;
-  for (int i = 0; i < 10; ++i) futures.push_back((*s)->Append("e" + std::to_string(i)));
+  for (int i = 0; i < 10; ++i) futures.push_back((*s)->Append(std::to_string(i) + " e"));
   int unavailable = 0, ok = 0;
   s->reset();  // stopping commits what was queued without waiting for the interval
   for (auto& f : futures) {
@@ -253,14 +253,14 @@ TEST_F(SequencerTest, PushbackWhenTheQueueIsFull) {
 TEST_F(SequencerTest, DamagedStoredHashIsDetected) {
   {
     auto sequencer = StartSequencer();
-    for (int i = 0; i < 20; ++i) ASSERT_TRUE(sequencer->Append("e" + std::to_string(i)).get().ok());
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(sequencer->Append(std::to_string(i) + " e").get().ok());
   }
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "log.db").c_str(), &db), SQLITE_OK);
-  // Hash of the node over leaves 0..3 (level 2): used by the root and by proofs of 4..19.
+  // The node over leaves 0..15 (level 4) is on the root's path for size 20.
   std::string sql = "UPDATE log_hashes SET hash = zeroblob(32) WHERE id = " +
-                    std::to_string(StoredHashIndex(2, 0));
+                    std::to_string(StoredHashIndex(4, 0));
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   OpenStore();
