@@ -154,7 +154,9 @@ BundleReport VerifyBundle(const EvidenceBundle& b, const BundleVerifyOptions& op
   std::vector<std::string> all_witness_keys = b.witness_keys;
   all_witness_keys.insert(all_witness_keys.end(), options.trusted_witness_keys.begin(),
                           options.trusted_witness_keys.end());
-  for (const std::string& wk : all_witness_keys) {
+  size_t bundle_witnesses_parsed = 0;
+  for (size_t i = 0; i < all_witness_keys.size(); ++i) {
+    const std::string& wk = all_witness_keys[i];
     if (!witness_texts.insert(wk).second) continue;
     Result<std::unique_ptr<NoteVerifier>> v = ParseVerifierKey(wk);
     if (!v.ok()) {
@@ -163,6 +165,7 @@ BundleReport VerifyBundle(const EvidenceBundle& b, const BundleVerifyOptions& op
     }
     witnesses.push_back(v->get());
     witness_owned.push_back(std::move(*v));
+    if (i < b.witness_keys.size()) bundle_witnesses_parsed = witness_owned.size();
   }
   // 5. Signatures, origin, quorum, inclusion.
   ReceiptPolicy policy;
@@ -186,6 +189,19 @@ BundleReport VerifyBundle(const EvidenceBundle& b, const BundleVerifyOptions& op
   AddCheck(r, "inclusion", true,
            "The inclusion proof leads from the entry at index " + std::to_string(v->index) +
                " to the checkpoint's root hash.");
+  // Every witness the bundle names must have cosigned: a bundle that claims a cosignature it
+  // does not carry (or carries altered) fails rather than silently losing the claim.
+  for (size_t i = 0; i < bundle_witnesses_parsed; ++i) {
+    const NoteVerifier& w = *witness_owned[i];
+    bool found = false;
+    for (const WitnessCosignature& c : v->cosignatures) {
+      found |= c.witness == w.name() && c.key_id == w.key_id();
+    }
+    if (!found) {
+      AddCheck(r, "witnesses", false,
+               "The bundle names witness " + w.name() + " but carries no valid cosignature by it.");
+    }
+  }
   if (!v->cosignatures.empty() || options.witness_quorum > 0) {
     AddCheck(r, "witnesses", true,
              std::to_string(v->cosignatures.size()) + " witness cosignature(s) verified" +
