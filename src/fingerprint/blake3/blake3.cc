@@ -18,12 +18,13 @@ namespace {
 constexpr Backend kPortableBackend = {"portable", 1, PortableCompressInPlace,
                                       PortableCompressXof, PortableHashMany};
 #if defined(CHUQU_BLAKE3_X86)
-constexpr Backend kSse41Backend = {"sse41", 4, PortableCompressInPlace, PortableCompressXof,
+// AVX2 has no one-block kernel of its own: a single block fits 128-bit rows.
+constexpr Backend kSse41Backend = {"sse41", 4, Sse41CompressInPlace, Sse41CompressXof,
                                    Sse41HashMany};
-constexpr Backend kAvx2Backend = {"avx2", 8, PortableCompressInPlace, PortableCompressXof,
+constexpr Backend kAvx2Backend = {"avx2", 8, Sse41CompressInPlace, Sse41CompressXof,
                                   Avx2HashMany};
-constexpr Backend kAvx512Backend = {"avx512", 16, PortableCompressInPlace,
-                                    PortableCompressXof, Avx512HashMany};
+constexpr Backend kAvx512Backend = {"avx512", 16, Avx512CompressInPlace, Avx512CompressXof,
+                                    Avx512HashMany};
 #endif
 
 const Backend& BackendFor(Impl impl) {
@@ -171,16 +172,24 @@ Output ParentOutput(const uint8_t left[32], const uint8_t right[32], const uint3
   return o;
 }
 
-// Root CV (not ROOT-finalized) of the subtree of `num_chunks` full chunks at `input`,
-// whose first chunk has index `counter`. REQUIRES: num_chunks is a power of two.
-void SubtreeCv(const Backend& be, const uint8_t* input, size_t num_chunks,
-               const uint32_t key[8], uint64_t counter, uint8_t flags, uint8_t out[32]) {
+// Reduces the subtree of `num_chunks` full chunks at `input` (first chunk index
+// `counter`) to `num_cvs` (1 or 2) chaining values, none ROOT-finalized: with 2, the
+// root's two children. Chunks and then each level of parents go through hash_many, so
+// every level of a batch is compressed as wide as the back end allows.
+// REQUIRES: num_chunks is a power of two, num_chunks >= num_cvs.
+void SubtreeCvs(const Backend& be, const uint8_t* input, size_t num_chunks,
+                const uint32_t key[8], uint64_t counter, uint8_t flags, size_t num_cvs,
+                uint8_t* out) {
   if (num_chunks > kBatchChunks) {
     const size_t half = num_chunks / 2;
     uint8_t pair[64];
-    SubtreeCv(be, input, half, key, counter, flags, pair);
-    SubtreeCv(be, input + half * kChunkLen, half, key, counter + half, flags, pair + 32);
-    ParentOutput(pair, pair + 32, key, flags).ChainingValue(be, out);
+    SubtreeCvs(be, input, half, key, counter, flags, 1, pair);
+    SubtreeCvs(be, input + half * kChunkLen, half, key, counter + half, flags, 1, pair + 32);
+    if (num_cvs == 2) {
+      std::memcpy(out, pair, 64);
+    } else {
+      ParentOutput(pair, pair + 32, key, flags).ChainingValue(be, out);
+    }
     return;
   }
   const uint8_t* ptrs[kBatchChunks] = {};
@@ -192,13 +201,14 @@ void SubtreeCv(const Backend& be, const uint8_t* input, size_t num_chunks,
   // Each level's CVs are contiguous, so parent i's block is bytes [64i, 64i + 64).
   uint8_t* cur = cvs_a;
   uint8_t* next = cvs_b;
-  for (size_t n = num_chunks; n > 1; n /= 2) {
+  size_t n = num_chunks;
+  for (; n > num_cvs; n /= 2) {
     for (size_t i = 0; i < n / 2; ++i) ptrs[i] = cur + 64 * i;
     be.hash_many(ptrs, n / 2, 1, key, 0, /*increment_counter=*/false,
                  static_cast<uint8_t>(flags | kParent), 0, 0, next);
     std::swap(cur, next);
   }
-  std::memcpy(out, cur, 32);
+  std::memcpy(out, cur, 32 * n);
 }
 
 }  // namespace
@@ -333,9 +343,7 @@ void Blake3Hasher::Update(std::span<const uint8_t> data) {
     } else {
       const size_t half = subtree_chunks / 2;
       uint8_t pair[64];
-      SubtreeCv(be, in, half, key_, chunk_counter_, flags_, pair);
-      SubtreeCv(be, in + half * kChunkLen, half, key_, chunk_counter_ + half, flags_,
-                pair + 32);
+      SubtreeCvs(be, in, subtree_chunks, key_, chunk_counter_, flags_, 2, pair);
       PushCv(pair, chunk_counter_);
       PushCv(pair + 32, chunk_counter_ + half);
     }

@@ -75,6 +75,14 @@ void PortableHashMany(const uint8_t* const* inputs, size_t num_inputs, size_t bl
                       uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t* out);
 
 #if defined(CHUQU_BLAKE3_X86)
+void Sse41CompressInPlace(uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
+                          uint64_t counter, uint8_t flags);
+void Sse41CompressXof(const uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
+                      uint64_t counter, uint8_t flags, uint8_t out[64]);
+void Avx512CompressInPlace(uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
+                           uint64_t counter, uint8_t flags);
+void Avx512CompressXof(const uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
+                       uint64_t counter, uint8_t flags, uint8_t out[64]);
 void Sse41HashMany(const uint8_t* const* inputs, size_t num_inputs, size_t blocks,
                    const uint32_t key[8], uint64_t counter, bool increment_counter,
                    uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t* out);
