@@ -24,6 +24,8 @@ class RankedCollector {
  public:
   explicit RankedCollector(size_t cap) : cap_(cap) {}
 
+  // Counts a match without offering it (the caller knows it cannot enter).
+  void CountOnly() { ++offered_; }
   void Offer(Neighbor n) {
     ++offered_;
     if (n.distance > Bound()) return;
@@ -62,8 +64,14 @@ void ScanInto(const BinaryCode<kWords>* codes, const uint64_t* ids, size_t n,
   for (size_t base = 0; base < n; base += kScanBlock) {
     const size_t len = std::min(kScanBlock, n - base);
     ComputeDistances<kWords>(codes + base, len, query, dist);
+    const uint32_t limit = std::min(radius, out->Bound());
     for (size_t j = 0; j < len; ++j) {
-      if (dist[j] <= radius && keep(base + j)) out->Offer({ids[base + j], dist[j]});
+      if (dist[j] > radius || !keep(base + j)) continue;
+      if (dist[j] <= limit) {
+        out->Offer({ids[base + j], dist[j]});
+      } else {
+        out->CountOnly();
+      }
     }
   }
 }
@@ -432,11 +440,9 @@ size_t MihHammingIndex<kWords>::MemoryBytes() const {
 }
 
 template <size_t kWords>
-bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius,
+bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, double budget,
                                         std::vector<Hit>* hits, SearchStats* stats) const {
   const uint32_t m = num_substrings();
-  const size_t n = codes_.size();
-  const double budget = options_.flat_fraction * static_cast<double>(n);
   // Norouzi et al. Prop. 2: r = s*m + a; tables t <= a are probed within s, the rest
   // within s - 1 (not at all when s == 0).
   const uint32_t s = radius / m, a = radius % m;
@@ -515,13 +521,13 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius,
 template <size_t kWords>
 std::vector<Neighbor> MihHammingIndex<kWords>::Search(const Code& query, uint32_t radius,
                                                       size_t cap, uint32_t fallback_radius,
-                                                      SearchStats* stats) const {
+                                                      double budget, SearchStats* stats) const {
   RankedCollector out(cap);
   if (cap == 0) return {};
   radius = std::min(radius, kBits);
   if (!codes_.empty() && live_base_ > 0) {
     std::vector<Hit> hits;
-    if (!tables_.empty() && ProbeBase(query, radius, &hits, stats)) {
+    if (!tables_.empty() && ProbeBase(query, radius, budget, &hits, stats)) {
       for (const Hit& h : hits) out.Offer({ids_[h.slot], h.distance});
     } else {
       if (stats != nullptr) {
@@ -547,7 +553,7 @@ std::vector<Neighbor> MihHammingIndex<kWords>::RangeSearch(const Code& query, ui
                                                            size_t max_results,
                                                            SearchStats* stats) const {
   if (stats != nullptr) *stats = {};
-  return Search(query, radius, max_results, radius, stats);
+  return Search(query, radius, max_results, radius, Budget(), stats);
 }
 
 template <size_t kWords>
@@ -560,9 +566,13 @@ std::vector<Neighbor> MihHammingIndex<kWords>::KNearest(const Code& query, size_
   // Grow the radius until k codes lie within it: then the first k by (distance, id) within
   // the radius are the first k overall. A flat fallback answers at full width at once.
   const uint32_t step = std::max<uint32_t>(1, num_substrings() / 2);
+  // The rounds share one candidate budget, so a query whose k-th neighbour is far (random
+  // codes) wastes at most one budget before the flat scan.
+  double budget = Budget();
   for (uint32_t r = 0;; r = std::min(kBits, r + step)) {
     SearchStats round;
-    std::vector<Neighbor> result = Search(query, r, k, kBits, &round);
+    std::vector<Neighbor> result = Search(query, r, k, kBits, budget, &round);
+    budget = std::max(0.0, budget - static_cast<double>(round.candidates + round.probes));
     st->probes += round.probes;
     st->candidates += round.candidates;
     st->matches = round.matches;

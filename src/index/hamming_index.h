@@ -111,8 +111,9 @@ struct MihOptions {
   // tables are rebuilt with them (amortised O(1) per Add).
   size_t max_pending = 65536;
   // A query whose candidate count exceeds this fraction of the indexed codes is answered by
-  // a flat scan instead (clustered codes make buckets grow; a scan is sequential).
-  double flat_fraction = 0.1;
+  // a flat scan instead (clustered codes make buckets grow). A candidate is a random access,
+  // ~20-40x a code in the sequential AVX-512 scan (measured, docs/benchmarks.md).
+  double flat_fraction = 0.03;
 };
 
 // Multi-index hashing: the code is cut into m substrings of about 256/m bits; table t maps
@@ -163,12 +164,15 @@ class MihHammingIndex final : public HammingIndex<kWords> {
   uint32_t Substring(const Code& code, const Table& table) const;
   // Appends base-slot hits within `radius` (unranked, deduplicated) to `hits`, or returns
   // false without touching `hits` if a flat scan is estimated cheaper.
-  bool ProbeBase(const Code& query, uint32_t radius, std::vector<Hit>* hits,
+  bool ProbeBase(const Code& query, uint32_t radius, double budget, std::vector<Hit>* hits,
                  SearchStats* stats) const;
+  // Candidates (and probes) a query may cost before a flat scan is cheaper.
+  double Budget() const { return options_.flat_fraction * static_cast<double>(codes_.size()); }
   // A flat fallback scans with max(radius, fallback_radius): KNearest passes the full width
   // so that a fallback answers it at once.
   std::vector<Neighbor> Search(const Code& query, uint32_t radius, size_t cap,
-                               uint32_t fallback_radius, SearchStats* stats) const;
+                               uint32_t fallback_radius, double budget,
+                               SearchStats* stats) const;
   bool IsDead(uint32_t slot) const { return (dead_[slot >> 6] >> (slot & 63)) & 1; }
 
   MihOptions options_;
