@@ -390,6 +390,19 @@ std::array<uint8_t, kBlake3OutLen> Blake3Hasher::Finalize() const {
 }
 
 std::array<uint8_t, kBlake3OutLen> Blake3(std::span<const uint8_t> data) {
+  // One block (ISCC Meta-Code hashes millions of n-grams): the root is the only chunk's
+  // only block, one compression.
+  if (data.size() <= kBlockLen) {
+    uint8_t block[kBlockLen] = {};
+    if (!data.empty()) std::memcpy(block, data.data(), data.size());
+    uint32_t cv[8];
+    std::memcpy(cv, blake3_internal::kIv, sizeof(cv));
+    blake3_internal::ActiveBackend().compress_in_place(
+        cv, block, static_cast<uint8_t>(data.size()), 0, kChunkStart | kChunkEnd | kRoot);
+    std::array<uint8_t, kBlake3OutLen> out;
+    StoreCvBytes(cv, out.data());
+    return out;
+  }
   Blake3Hasher h;
   h.Update(data);
   return h.Finalize();

@@ -296,6 +296,17 @@ TEST(Blake3Test, KnownEmptyHash) {
             "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
 }
 
+TEST(Blake3Test, OneShotEqualsHasherForShortInputs) {
+  std::mt19937_64 rng(7);
+  for (size_t len = 0; len <= 200; ++len) {
+    const std::vector<uint8_t> in = RandomBytes(len, rng);
+    Blake3Hasher h;
+    h.Update(in);
+    EXPECT_EQ(Blake3(in), h.Finalize()) << "len=" << len;
+    EXPECT_EQ(Hex(Blake3(in)), Hex(NaiveBlake3(in, 32))) << "len=" << len;
+  }
+}
+
 TEST(Blake3Test, UpdateAfterFinalizeContinues) {
   std::mt19937_64 rng(5);
   const std::vector<uint8_t> in = RandomBytes(5000, rng);
