@@ -10,5 +10,6 @@ namespace chuqu::app {
 
 // Each is defined in <name>_command.cc beside this file.
 void AddCodeCommand(CLI::App& app);
+void AddHashCommand(CLI::App& app);
 
 }  // namespace chuqu::app

@@ -208,6 +208,28 @@ std::string_view DihedralName(Dihedral d) {
   return "?";
 }
 
+RgbBuffer ResizeLikeReferenceCli(const RgbView& image) {
+  RgbBuffer out;
+  if (image.data == nullptr || image.width <= 0 || image.height <= 0) return out;
+  constexpr int kDims = 512;
+  const bool resize = image.width > kDims || image.height > kDims;
+  out.width = resize ? kDims : image.width;
+  out.height = resize ? kDims : image.height;
+  out.rgb.resize(static_cast<size_t>(out.width) * out.height * 3);
+  for (int y = 0; y < out.height; ++y) {
+    const int sy = resize ? static_cast<int>(std::floor(y * static_cast<double>(image.height) / kDims)) : y;
+    const uint8_t* src = image.data + static_cast<size_t>(sy) * image.stride;
+    uint8_t* dst = out.rgb.data() + static_cast<size_t>(y) * out.width * 3;
+    for (int x = 0; x < out.width; ++x) {
+      const int sx = resize ? static_cast<int>(std::floor(x * static_cast<double>(image.width) / kDims)) : x;
+      dst[3 * x] = src[3 * sx];
+      dst[3 * x + 1] = src[3 * sx + 1];
+      dst[3 * x + 2] = src[3 * sx + 2];
+    }
+  }
+  return out;
+}
+
 namespace internal {
 
 int JaroszWindow(int dimension) { return (dimension + 2 * 64 - 1) / (2 * 64); }

@@ -119,6 +119,20 @@ class PdqHasher {
   alignas(64) float dct_[256];
 };
 
+// An owned RGB buffer (stride 3 * width).
+struct RgbBuffer {
+  std::vector<uint8_t> rgb;
+  int width = 0;
+  int height = 0;
+  RgbView view() const { return {rgb.data(), width, height, 3 * static_cast<size_t>(width)}; }
+};
+
+// The reference CLI's pre-resize (pdq/cpp/io/pdqio.cpp, DOWNSAMPLE_DIMS = 512): if either
+// side exceeds 512, CImg nearest-neighbour resize to exactly 512 x 512 (aspect NOT kept),
+// source index floor(dst * old / 512.0) per axis; otherwise a copy. Only for compatibility
+// with hashes published by pdq-photo-hasher; the core hash works at full resolution.
+RgbBuffer ResizeLikeReferenceCli(const RgbView& image);
+
 // Reference building blocks, exposed for tests and benchmarks.
 namespace internal {
 
