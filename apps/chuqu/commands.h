@@ -10,6 +10,7 @@ namespace chuqu::app {
 
 // Each is defined in <name>_command.cc beside this file.
 void AddCodeCommand(CLI::App& app);
+void AddLogCommand(CLI::App& app);  // log_command.cc: the verifiable log (sequencer, store)
 void AddHashCommand(CLI::App& app);
 
 }  // namespace chuqu::app

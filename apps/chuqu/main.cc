@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "chuqu 0.1.0");
   chuqu::app::AddCodeCommand(app);
+  chuqu::app::AddLogCommand(app);
   chuqu::app::AddHashCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;

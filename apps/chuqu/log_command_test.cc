@@ -1,0 +1,181 @@
+// End-to-end: the `chuqu log` command forms that scripts rely on, run as a separate process.
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ledger/checkpoint.h"
+#include "ledger/merkle.h"
+#include "ledger/note.h"
+#include "ledger/receipt.h"
+
+namespace chuqu {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+};
+
+// Runs `chuqu <args>` (stderr to /dev/null) and returns its exit code and stdout.
+Outcome Chuqu(const std::string& args) {
+  std::string cmd = std::string(CHUQU_BINARY) + " " + args + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  CHUQU_CHECK(p != nullptr);
+  Outcome r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class LogCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "chuqu_log_cmd_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    data_ = (dir_ / "data").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string WriteEntry(const std::string& name, const std::string& bytes) {
+    std::ofstream((dir_ / name).string(), std::ios::binary) << bytes;
+    return (dir_ / name).string();
+  }
+  std::string Data() const { return "--data " + data_; }
+
+  fs::path dir_;
+  std::string data_;
+};
+
+TEST_F(LogCommandTest, CommandFormsEndToEnd) {
+  Outcome init = Chuqu("log init --origin example.test/e2e " + Data());
+  ASSERT_EQ(init.exit_code, 0);
+  struct stat st;
+  ASSERT_EQ(stat((fs::path(data_) / "log.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  Outcome key = Chuqu("log key " + Data());
+  ASSERT_EQ(key.exit_code, 0);
+  EXPECT_EQ(key.out, init.out);
+  EXPECT_EQ(key.out, ReadAll(fs::path(data_) / "log.vkey"));
+  std::string vkey = key.out.substr(0, key.out.size() - 1);
+  auto verifier = ledger::Ed25519Verifier::FromVerifierKey(vkey);
+  ASSERT_TRUE(verifier.ok()) << verifier.status().ToString();
+  EXPECT_EQ((*verifier)->name(), "example.test/e2e");
+  ledger::ReceiptPolicy policy;
+  policy.log_key = verifier->get();
+
+  std::vector<std::string> entries = {"first entry", std::string(65535, 'm'), "", "4th"};
+  std::vector<std::string> appended_checkpoints;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    std::string file = WriteEntry("e" + std::to_string(i), entries[i]);
+    Outcome append = Chuqu("log append " + Data() + " " + file);
+    ASSERT_EQ(append.exit_code, 0) << i;
+    auto receipt = ledger::ParseReceipt(append.out);
+    ASSERT_TRUE(receipt.ok()) << receipt.status().ToString() << "\n" << append.out;
+    EXPECT_EQ(receipt->index, i);
+    auto verified = ledger::VerifyReceipt(*receipt, entries[i], policy);
+    ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+    EXPECT_FALSE(ledger::VerifyReceipt(*receipt, entries[i] + "x", policy).ok());
+    appended_checkpoints.push_back(receipt->checkpoint);
+  }
+
+  Outcome checkpoint = Chuqu("log checkpoint " + Data());
+  ASSERT_EQ(checkpoint.exit_code, 0);
+  EXPECT_EQ(checkpoint.out, appended_checkpoints.back());
+  auto latest = ledger::OpenCheckpoint(checkpoint.out, **verifier, "example.test/e2e");
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(latest->checkpoint.size, entries.size());
+
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Outcome prove = Chuqu("log prove " + Data() + " --index " + std::to_string(i));
+    ASSERT_EQ(prove.exit_code, 0);
+    auto receipt = ledger::ParseReceipt(prove.out);
+    ASSERT_TRUE(receipt.ok());
+    EXPECT_EQ(receipt->checkpoint, checkpoint.out);
+    EXPECT_TRUE(ledger::VerifyReceipt(*receipt, entries[i], policy).ok());
+  }
+
+  // Each checkpoint handed out by append is consistent with the latest, by the printed proof.
+  for (const std::string& note : appended_checkpoints) {
+    auto old = ledger::OpenCheckpoint(note, **verifier, "example.test/e2e");
+    ASSERT_TRUE(old.ok());
+    Outcome consistency =
+        Chuqu("log consistency " + Data() + " --old " + std::to_string(old->checkpoint.size));
+    ASSERT_EQ(consistency.exit_code, 0);
+    std::vector<ledger::Hash> proof;
+    std::istringstream lines(consistency.out);
+    for (std::string line; std::getline(lines, line);) {
+      auto h = ledger::HashFromBase64(line);
+      ASSERT_TRUE(h.ok()) << line;
+      proof.push_back(*h);
+    }
+    EXPECT_TRUE(ledger::VerifyConsistency(old->checkpoint.size, latest->checkpoint.size, proof,
+                                          old->checkpoint.root_hash, latest->checkpoint.root_hash)
+                    .ok())
+        << old->checkpoint.size;
+  }
+
+  Outcome check = Chuqu("log check " + Data());
+  EXPECT_EQ(check.exit_code, 0);
+  EXPECT_EQ(check.out.rfind("ok: 4 entries", 0), 0u) << check.out;
+}
+
+TEST_F(LogCommandTest, BadInputGetsClearErrors) {
+  EXPECT_EQ(Chuqu("log key " + Data()).exit_code, 1);  // no log yet
+  EXPECT_EQ(Chuqu("log checkpoint " + Data()).exit_code, 1);
+  ASSERT_EQ(Chuqu("log init " + Data()).exit_code, 0);
+  EXPECT_EQ(Chuqu("log init " + Data()).exit_code, 1);  // never overwrite a key
+  ASSERT_EQ(Chuqu("log append " + Data() + " " + WriteEntry("a", "a")).exit_code, 0);
+
+  EXPECT_EQ(Chuqu("log append " + Data() + " " + WriteEntry("big", std::string(65536, 'b')))
+                .exit_code,
+            2);
+  EXPECT_EQ(Chuqu("log append " + Data() + " " + (dir_ / "missing").string()).exit_code, 1);
+  EXPECT_EQ(Chuqu("log prove " + Data() + " --index 1").exit_code, 2);
+  EXPECT_EQ(Chuqu("log prove " + Data() + " --index 18446744073709551615").exit_code, 2);
+  EXPECT_EQ(Chuqu("log prove " + Data() + " --index 18446744073709551616").exit_code, 2);
+  EXPECT_EQ(Chuqu("log prove " + Data() + " --index -1").exit_code, 2);
+  EXPECT_EQ(Chuqu("log prove " + Data() + " --index 01").exit_code, 2);
+  EXPECT_EQ(Chuqu("log consistency " + Data() + " --old 2").exit_code, 2);
+  EXPECT_EQ(Chuqu("log consistency " + Data() + " --old 99999999999999999999999").exit_code, 2);
+  EXPECT_EQ(Chuqu("log consistency " + Data() + " --old 1").exit_code, 0);
+  EXPECT_EQ(Chuqu("log check " + Data()).exit_code, 0);
+
+  // A key others can read is refused, not used.
+  const std::string key = (fs::path(data_) / "log.key").string();
+  ASSERT_EQ(chmod(key.c_str(), 0644), 0);
+  EXPECT_EQ(Chuqu("log key " + Data()).exit_code, 1);
+  ASSERT_EQ(chmod(key.c_str(), 0600), 0);
+
+  // Damage behind the log's back: check reports it and prove refuses to serve it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((fs::path(data_) / "log.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE log_entries SET data = 'b' WHERE idx = 0", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(Chuqu("log check " + Data()).exit_code, 1);
+  EXPECT_EQ(Chuqu("log prove " + Data() + " --index 0").exit_code, 1);
+}
+
+}  // namespace
+}  // namespace chuqu
