@@ -20,6 +20,10 @@
 // Runtime dispatch: each kernel is compiled for AVX-512, AVX2 and baseline x86-64 and the
 // loader picks one (GCC/Clang function multi-versioning). -ffp-contract=off keeps FMA
 // units from fusing the reference's separate multiplies and adds.
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CHUQU_PDQ_X86 1
+#endif
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
 #define CHUQU_PDQ_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
@@ -134,8 +138,8 @@ void BoxAlongOuter(const float* __restrict in, size_t in_stride, float* __restri
 }
 
 // dst[c * kStrip + s] = src[(r0 + s) * cols + c] for s < h; lanes h..kStrip-1 zeroed.
-CHUQU_PDQ_CLONES
-void TransposeIn(const float* __restrict src, int cols, int r0, int h, float* __restrict dst) {
+void TransposeInScalar(const float* __restrict src, int cols, int r0, int h,
+                       float* __restrict dst) {
   if (h < kStrip) std::memset(dst, 0, sizeof(float) * static_cast<size_t>(cols) * kStrip);
   for (int s = 0; s < h; ++s) {
     const float* __restrict row = src + static_cast<size_t>(r0 + s) * cols;
@@ -144,12 +148,96 @@ void TransposeIn(const float* __restrict src, int cols, int r0, int h, float* __
 }
 
 // dst[(r0 + s) * cols + c] = src[c * kStrip + s] for s < h.
-CHUQU_PDQ_CLONES
-void TransposeOut(const float* __restrict src, int cols, int r0, int h, float* __restrict dst) {
+void TransposeOutScalar(const float* __restrict src, int cols, int r0, int h,
+                        float* __restrict dst) {
   for (int s = 0; s < h; ++s) {
     float* __restrict row = dst + static_cast<size_t>(r0 + s) * cols;
     for (int c = 0; c < cols; ++c) row[c] = src[static_cast<size_t>(c) * kStrip + s];
   }
+}
+
+#if defined(CHUQU_PDQ_X86)
+// Transposes 8 rows of 8 floats in registers (unpack, shuffle, lane permute).
+__attribute__((target("avx2"), always_inline)) inline void Transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]);
+  const __m256 t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]);
+  const __m256 t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]);
+  const __m256 t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]);
+  const __m256 t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+__attribute__((target("avx2"))) void TransposeInAvx2(const float* __restrict src, int cols,
+                                                     int r0, float* __restrict dst) {
+  const int cols8 = cols & ~7;
+  for (int s0 = 0; s0 < kStrip; s0 += 8) {
+    const float* base = src + static_cast<size_t>(r0 + s0) * cols;
+    for (int c = 0; c < cols8; c += 8) {
+      __m256 r[8];
+      for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(base + static_cast<size_t>(k) * cols + c);
+      Transpose8x8(r);
+      for (int k = 0; k < 8; ++k) _mm256_storeu_ps(dst + static_cast<size_t>(c + k) * kStrip + s0, r[k]);
+    }
+    for (int c = cols8; c < cols; ++c) {
+      for (int k = 0; k < 8; ++k) dst[static_cast<size_t>(c) * kStrip + s0 + k] = base[static_cast<size_t>(k) * cols + c];
+    }
+  }
+}
+
+__attribute__((target("avx2"))) void TransposeOutAvx2(const float* __restrict src, int cols,
+                                                      int r0, float* __restrict dst) {
+  const int cols8 = cols & ~7;
+  for (int s0 = 0; s0 < kStrip; s0 += 8) {
+    float* base = dst + static_cast<size_t>(r0 + s0) * cols;
+    for (int c = 0; c < cols8; c += 8) {
+      __m256 r[8];
+      for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(src + static_cast<size_t>(c + k) * kStrip + s0);
+      Transpose8x8(r);
+      for (int k = 0; k < 8; ++k) _mm256_storeu_ps(base + static_cast<size_t>(k) * cols + c, r[k]);
+    }
+    for (int c = cols8; c < cols; ++c) {
+      for (int k = 0; k < 8; ++k) base[static_cast<size_t>(k) * cols + c] = src[static_cast<size_t>(c) * kStrip + s0 + k];
+    }
+  }
+}
+
+bool HaveAvx2() {
+  static const bool have = __builtin_cpu_supports("avx2");
+  return have;
+}
+#endif
+
+// Pure data movement: any implementation gives identical bits.
+void TransposeIn(const float* __restrict src, int cols, int r0, int h, float* __restrict dst) {
+#if defined(CHUQU_PDQ_X86)
+  if (h == kStrip && HaveAvx2()) return TransposeInAvx2(src, cols, r0, dst);
+#endif
+  TransposeInScalar(src, cols, r0, h, dst);
+}
+
+void TransposeOut(const float* __restrict src, int cols, int r0, int h, float* __restrict dst) {
+#if defined(CHUQU_PDQ_X86)
+  if (h == kStrip && HaveAvx2()) return TransposeOutAvx2(src, cols, r0, dst);
+#endif
+  TransposeOutScalar(src, cols, r0, h, dst);
 }
 
 // Reference decimateFloat index: (int)(((out + 0.5) * in) / 64) in double.
@@ -316,9 +404,8 @@ Status PdqHasher::LoadRgb(const RgbView& image) {
   }
   rows_ = image.height;
   cols_ = image.width;
-  if (rows_ < kMinHashableDim || cols_ < kMinHashableDim) return Status::Ok();
-  luma_.resize(static_cast<size_t>(rows_) * cols_);
-  LumaFromRgb(image.data, image.stride, rows_, cols_, luma_.data());
+  // Luma is computed strip by strip inside Downsample (it stays in cache that way).
+  rgb_ = image;
   return Status::Ok();
 }
 
@@ -328,6 +415,7 @@ Status PdqHasher::LoadLuma(const LumaView& luma) {
   if (n > 0 && luma.data == nullptr) return Status::InvalidArgument("null luma data");
   rows_ = luma.height;
   cols_ = luma.width;
+  rgb_ = RgbView{};
   if (rows_ < kMinHashableDim || cols_ < kMinHashableDim) return Status::Ok();
   for (size_t i = 0; i < n; ++i) {
     // Non-finite values would make the median undefined (the reference can loop forever).
@@ -340,24 +428,37 @@ Status PdqHasher::LoadLuma(const LumaView& luma) {
 void PdqHasher::Downsample(bool skip_64) {
   const int rows = rows_;
   const int cols = cols_;
+  const bool from_rgb = rgb_.data != nullptr;
   if (skip_64 && rows == 64 && cols == 64) {
-    std::memcpy(buffer64_, luma_.data(), sizeof(buffer64_));
+    if (from_rgb) {
+      LumaFromRgb(rgb_.data, rgb_.stride, rows, cols, buffer64_);
+    } else {
+      std::memcpy(buffer64_, luma_.data(), sizeof(buffer64_));
+    }
     return;
   }
   const int wr = internal::JaroszWindow(cols);  // along each row
   const int wc = internal::JaroszWindow(rows);  // along each column
   const size_t plane = static_cast<size_t>(rows) * cols;
   plane_a_.resize(plane);
+  luma_.resize(plane);  // holds the luma (HashLuma) and then the pass-1 output
+  strip_rows_.resize(static_cast<size_t>(cols) * kStrip);
   strip_in_.resize(static_cast<size_t>(cols) * kStrip);
   strip_out_.resize(static_cast<size_t>(cols) * kStrip);
   sums_.resize(std::max<size_t>(cols, 64));
   sampled_.resize(static_cast<size_t>(rows) * 64 * 2);
   wanted_.assign(std::max(rows, cols), 0);
 
-  // Pass 1, along rows: luma_ -> plane_a_.
+  // Pass 1, along rows: luma (from rgb_ or luma_) -> plane_a_.
   for (int r0 = 0; r0 < rows; r0 += kStrip) {
     const int h = std::min(kStrip, rows - r0);
-    TransposeIn(luma_.data(), cols, r0, h, strip_in_.data());
+    if (from_rgb) {
+      LumaFromRgb(rgb_.data + static_cast<size_t>(r0) * rgb_.stride, rgb_.stride, h, cols,
+                  strip_rows_.data());
+      TransposeIn(strip_rows_.data(), cols, 0, h, strip_in_.data());
+    } else {
+      TransposeIn(luma_.data(), cols, r0, h, strip_in_.data());
+    }
     BoxAlongOuter(strip_in_.data(), kStrip, strip_out_.data(), kStrip, cols, kStrip, wr,
                   sums_.data(), nullptr);
     TransposeOut(strip_out_.data(), cols, r0, h, plane_a_.data());

@@ -108,7 +108,9 @@ class PdqHasher {
 
   int rows_ = 0;
   int cols_ = 0;
+  RgbView rgb_;                 // the image being hashed (borrowed), or empty for luma input
   std::vector<float> luma_;     // rows x cols
+  std::vector<float> strip_rows_;  // kStrip rows of luma
   std::vector<float> plane_a_;  // rows x cols
   std::vector<float> strip_in_;
   std::vector<float> strip_out_;
