@@ -11,6 +11,7 @@ namespace chuqu::app {
 // Each is defined in <name>_command.cc beside this file.
 void AddCodeCommand(CLI::App& app);
 void AddLogCommand(CLI::App& app);  // log_command.cc: the verifiable log (sequencer, store)
+void AddVerifyCommand(CLI::App& app);  // verify_command.cc: evidence bundles (ledger)
 void AddHashCommand(CLI::App& app);
 
 }  // namespace chuqu::app

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "chuqu 0.1.0");
   chuqu::app::AddCodeCommand(app);
   chuqu::app::AddLogCommand(app);
+  chuqu::app::AddVerifyCommand(app);
   chuqu::app::AddHashCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;

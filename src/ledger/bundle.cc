@@ -140,6 +140,23 @@ BundleReport VerifyBundle(const EvidenceBundle& b, const BundleVerifyOptions& op
   AddCheck(r, "entry", entry_ok,
            entry_ok ? "The entry is " + std::to_string(b.entry.size()) + " bytes."
                     : "The entry is larger than the log's 65535-byte limit.");
+  // Content (independent of the proof, so it is reported even if the proof fails).
+  if (options.content) {
+    Hash digest = Sha256(*options.content);
+    std::string hex = HashToHex(digest);
+    json entry_json = json::parse(b.entry.begin(), b.entry.end(), nullptr, false);
+    bool found = entry_json.is_discarded()
+                     ? ToLower(b.entry).find(hex) != std::string::npos
+                     : JsonNamesDigest(entry_json, hex, HashToBase64(digest));
+    AddCheck(r, "content", found,
+             found ? "The file's SHA-256 (" + hex + ") is the digest registered in the entry."
+                   : "The file's SHA-256 (" + hex + ") does not appear in the entry: this is "
+                     "not the registered content.");
+    if (found) {
+      r.proves.push_back("The file you supplied (" + std::to_string(options.content->size()) +
+                         " bytes, SHA-256 " + hex + ") is the content this entry registers.");
+    }
+  }
   // 3. Receipt syntax.
   Result<Receipt> receipt = ParseReceipt(b.receipt);
   if (!receipt.ok()) {
@@ -208,23 +225,6 @@ BundleReport VerifyBundle(const EvidenceBundle& b, const BundleVerifyOptions& op
                  (options.witness_quorum > 0
                       ? " (at least " + std::to_string(options.witness_quorum) + " required)."
                       : "."));
-  }
-  // 6. Content.
-  if (options.content) {
-    Hash digest = Sha256(*options.content);
-    std::string hex = HashToHex(digest);
-    json entry_json = json::parse(b.entry.begin(), b.entry.end(), nullptr, false);
-    bool found = entry_json.is_discarded()
-                     ? ToLower(b.entry).find(hex) != std::string::npos
-                     : JsonNamesDigest(entry_json, hex, HashToBase64(digest));
-    AddCheck(r, "content", found,
-             found ? "The file's SHA-256 (" + hex + ") is the digest registered in the entry."
-                   : "The file's SHA-256 (" + hex + ") does not appear in the entry: this is "
-                     "not the registered content.");
-    if (found) {
-      r.proves.push_back("The file you supplied (" + std::to_string(options.content->size()) +
-                         " bytes, SHA-256 " + hex + ") is the content this entry registers.");
-    }
   }
   r.ok = std::all_of(r.checks.begin(), r.checks.end(), [](const BundleCheck& c) { return c.passed; });
   // What it proves.

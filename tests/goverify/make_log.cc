@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/bundle.h"
 #include "ledger/checkpoint.h"
 #include "ledger/cosignature.h"
 #include "ledger/merkle.h"
@@ -58,11 +59,13 @@ std::string ProofText(const std::vector<Hash>& proof) {
   return s;
 }
 
+std::string ContentOf(uint64_t i) { return "the content of work " + std::to_string(i) + "\n"; }
+
 std::string MakeEntry(uint64_t i) {
   if (i == 0) return "";
   if (i == 5) return std::string(1000, 'x');
-  return R"({"kind":"register","n":)" + std::to_string(i) + R"(,"title":"work )" +
-         std::to_string(i) + R"( 出处"})";
+  return R"({"kind":"register","n":)" + std::to_string(i) + R"(,"content":{"sha256":")" +
+         HashToHex(Sha256(ContentOf(i))) + R"("},"title":"work )" + std::to_string(i) + R"( 出处"})";
 }
 
 }  // namespace
@@ -178,6 +181,16 @@ int main(int argc, char** argv) {
       "reject consistency checkpoint.300 checkpoint.100 consistency/100-300",
   };
   for (const std::string& l : kBad) manifest << l << "\n";
+  // Evidence bundles for `chuqu verify`: a good one, one with an altered entry, and contents.
+  auto bundle = BuildBundle(entries[42], 42, r.checkpoint, store, log.VerifierKey(),
+                            {witness.VerifierKey()});
+  EvidenceBundle b = Must(std::move(bundle), "bundle");
+  Write("evidence/42.json", FormatBundle(b));
+  Write("evidence/content-42.txt", ContentOf(42));
+  Write("evidence/content-43.txt", ContentOf(43));
+  Write("evidence/impostor.vkey", impostor.VerifierKey() + "\n");
+  b.entry = entries[43];
+  Write("evidence/42-altered-entry.json", FormatBundle(b));
   // The tampered manifest claims the altered proof should be accepted.
   tampered_manifest << "accept inclusion bad/proof-byte.tlog-proof entries/42\n";
   std::cout << "wrote " << sizes.size() << " checkpoints, " << receipts << " receipts, "
