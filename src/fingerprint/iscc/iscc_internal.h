@@ -60,6 +60,7 @@ std::string Hex(std::span<const uint8_t> data);
 
 // Validates UTF-8 (no overlongs, surrogates or > U+10FFFF) and decodes to code points.
 bool DecodeUtf8(std::string_view s, std::u32string* out);
+bool IsValidUtf8(std::string_view s);
 void AppendUtf8(char32_t cp, std::string* out);
 
 // Python str.isspace() and str.strip().

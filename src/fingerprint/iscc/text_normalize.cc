@@ -1,10 +1,16 @@
 // Text normalisation with Python 3 semantics (iscc_core/code_meta.py text_clean,
 // text_remove_newlines; code_content_text.py text_collapse) on ICU 72 (Unicode 15.0).
+#include <unicode/bytestream.h>
+#include <unicode/casemap.h>
 #include <unicode/locid.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <unicode/utf16.h>
+#include <unicode/utf8.h>
+
+#include <algorithm>
+#include <array>
 
 #include <string>
 
@@ -38,8 +44,7 @@ Status InvalidUtf8(std::string_view what) {
 }
 
 Status CheckUtf8(std::string_view s, std::string_view what) {
-  std::u32string scratch;
-  if (!DecodeUtf8(s, &scratch)) return InvalidUtf8(what);
+  if (!IsValidUtf8(s)) return InvalidUtf8(what);
   return Status::Ok();
 }
 
@@ -130,35 +135,72 @@ std::string TextRemoveNewlines(std::string_view utf8) {
 }
 
 Result<std::string> TextCollapse(std::string_view utf8) {
+  // Drop whitespace (all Python whitespace is Z* or C*) and categories C*, M*, P*.
+  constexpr uint32_t kDrop = U_GC_C_MASK | U_GC_M_MASK | U_GC_P_MASK | U_GC_Z_MASK;
+  // Pure ASCII (the common case) is its own NFD and NFKC, and lower() is ASCII
+  // lower-casing, so only the category filter remains; categories still come from ICU.
+  static const std::array<bool, 128> kAsciiDrop = [] {
+    std::array<bool, 128> t{};
+    for (UChar32 c = 0; c < 128; ++c) t[static_cast<size_t>(c)] = (U_GET_GC_MASK(c) & kDrop) != 0;
+    return t;
+  }();
+  if (std::all_of(utf8.begin(), utf8.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    std::string out;
+    out.reserve(utf8.size());
+    for (const char ch : utf8) {
+      const char c = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + ('a' - 'A')) : ch;
+      if (!kAsciiDrop[static_cast<unsigned char>(c)]) out.push_back(c);
+    }
+    return out;
+  }
   CHUQU_RETURN_IF_ERROR(CheckUtf8(utf8, "text"));
   const Normalizers& norm = GetNormalizers();
   UErrorCode st = U_ZERO_ERROR;
-  icu::UnicodeString s = norm.nfd->normalize(
-      icu::UnicodeString::fromUTF8(icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size()))), st);
-  if (U_FAILURE(st)) return Status::Internal("ICU NFD normalisation failed");
-  // Python str.lower(): full lower-case mapping incl. SpecialCasing and Final_Sigma.
-  s.toLower(icu::Locale::getRoot());
-  // Drop whitespace (all Python whitespace is Z* or C*) and categories C*, M*, P*.
-  constexpr uint32_t kDrop = U_GC_C_MASK | U_GC_M_MASK | U_GC_P_MASK | U_GC_Z_MASK;
-  icu::UnicodeString kept;
+  std::string nfd;
+  nfd.reserve(utf8.size() + utf8.size() / 4);
   {
-    const char16_t* p = s.getBuffer();
-    const int32_t n = s.length();
-    char16_t* dst = kept.getBuffer(n);
-    int32_t len = 0;
+    icu::StringByteSink<std::string> sink(&nfd);
+    norm.nfd->normalizeUTF8(0, icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())), sink,
+                            nullptr, st);
+  }
+  if (U_FAILURE(st)) return Status::Internal("ICU NFD normalisation failed");
+  // Python str.lower(): full lower-case mapping incl. SpecialCasing and Final_Sigma
+  // (ICU root locale, language-independent).
+  std::string lower;
+  lower.reserve(nfd.size() + nfd.size() / 8);
+  {
+    icu::StringByteSink<std::string> sink(&lower);
+    icu::CaseMap::utf8ToLower("", 0, icu::StringPiece(nfd.data(), static_cast<int32_t>(nfd.size())), sink,
+                              nullptr, st);
+  }
+  if (U_FAILURE(st)) return Status::Internal("ICU lower-casing failed");
+  std::string kept(lower.size(), '\0');
+  size_t kept_len = 0;
+  {
+    const auto* p = reinterpret_cast<const uint8_t*>(lower.data());
+    const int32_t n = static_cast<int32_t>(lower.size());
     for (int32_t i = 0; i < n;) {
+      if (p[i] < 0x80) {
+        if (!kAsciiDrop[p[i]]) kept[kept_len++] = static_cast<char>(p[i]);
+        ++i;
+        continue;
+      }
       const int32_t start = i;
       UChar32 c;
-      U16_NEXT(p, i, n, c);
-      if (U_GET_GC_MASK(c) & kDrop) continue;
-      for (int32_t k = start; k < i; ++k) dst[len++] = p[k];
+      U8_NEXT(p, i, n, c);
+      if (c < 0 || (U_GET_GC_MASK(c) & kDrop)) continue;
+      for (int32_t k = start; k < i; ++k) kept[kept_len++] = static_cast<char>(p[k]);
     }
-    kept.releaseBuffer(len);
   }
-  const icu::UnicodeString nfkc = norm.nfkc->normalize(kept, st);
-  if (U_FAILURE(st)) return Status::Internal("ICU NFKC normalisation failed");
+  kept.resize(kept_len);
   std::string out;
-  nfkc.toUTF8String(out);
+  out.reserve(kept.size());
+  {
+    icu::StringByteSink<std::string> sink(&out);
+    norm.nfkc->normalizeUTF8(0, icu::StringPiece(kept.data(), static_cast<int32_t>(kept.size())), sink,
+                             nullptr, st);
+  }
+  if (U_FAILURE(st)) return Status::Internal("ICU NFKC normalisation failed");
   return out;
 }
 
