@@ -111,7 +111,7 @@ void ForEachMask(uint32_t b, uint32_t k, Visit visit) {
     visit(mask);
     const uint64_t c = mask & (~mask + 1);
     const uint64_t r = mask + c;
-    mask = (((r ^ mask) >> 2) / c) | r;
+    mask = (((r ^ mask) >> 2) >> std::countr_zero(c)) | r;
   }
 }
 
@@ -265,8 +265,10 @@ MihHammingIndex<kWords>::MihHammingIndex(MihOptions options) : options_(options)
 
 template <size_t kWords>
 uint32_t MihHammingIndex<kWords>::ChooseSubstrings(size_t n, uint32_t r) {
-  // Each probe and each candidate costs about one cache miss; offsets may take at most
+  // A probe costs about one cache miss, and so does a candidate unless its code is stored
+  // inline (a sequential scan, measured ~30-50x cheaper). Offsets may take at most
   // 24 B per code (or 1 MiB), which keeps 256-bit codes under 128 B each at m <= 16.
+  constexpr double kCandidateCost = kInlineCodes ? 0.02 : 1.0;
   const double offsets_cap = std::max(24.0 * static_cast<double>(n), double{1 << 20});
   const uint32_t min_m = (kBits + kMaxSubstringBits - 1) / kMaxSubstringBits;
   uint32_t best_m = 0;
@@ -283,7 +285,7 @@ uint32_t MihHammingIndex<kWords>::ChooseSubstrings(size_t n, uint32_t r) {
       offsets += 4 * std::ldexp(1.0, static_cast<int>(b));
     }
     if (offsets > offsets_cap) continue;
-    const double cost = probes + candidates;
+    const double cost = probes + kCandidateCost * candidates;
     if (cost < best_cost) {
       best_cost = cost;
       best_m = m;
@@ -361,7 +363,12 @@ void MihHammingIndex<kWords>::BuildTables(uint32_t m) {
     for (size_t v = 1; v < table.offsets.size(); ++v) table.offsets[v] += table.offsets[v - 1];
     table.postings.resize(n);
     std::vector<uint32_t> cursor(table.offsets.begin(), table.offsets.end() - 1);
-    for (size_t i = 0; i < n; ++i) table.postings[cursor[keys[i]]++] = static_cast<uint32_t>(i);
+    if constexpr (kInlineCodes) table.codes.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t pos = cursor[keys[i]]++;
+      table.postings[pos] = static_cast<uint32_t>(i);
+      if constexpr (kInlineCodes) table.codes[pos] = codes_[i];
+    }
   }
   CHUQU_CHECK(bit == kBits);
 }
@@ -434,7 +441,8 @@ size_t MihHammingIndex<kWords>::MemoryBytes() const {
                  pending_ids_.capacity() * sizeof(uint64_t) + pending_position_.size() * 32 +
                  pending_position_.bucket_count() * sizeof(void*);
   for (const Table& t : tables_) {
-    bytes += t.offsets.capacity() * sizeof(uint32_t) + t.postings.capacity() * sizeof(uint32_t);
+    bytes += t.offsets.capacity() * sizeof(uint32_t) + t.postings.capacity() * sizeof(uint32_t) +
+             t.codes.capacity() * sizeof(Code);
   }
   return bytes;
 }
@@ -461,20 +469,27 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, doub
     uint32_t begin, end, table;
   };
   std::vector<Range> ranges;
+  std::vector<uint32_t> keys;
   size_t candidates = 0, probes = 0;
   for (uint32_t t = 0; t < m; ++t) {
     const Table& table = tables_[t];
+    keys.clear();
     for (int k = 0; k <= table_radius[t]; ++k) {
       ForEachMask(table.bits, static_cast<uint32_t>(k), [&](uint64_t mask) {
-        const uint32_t key = qsub[t] ^ static_cast<uint32_t>(mask);
-        const uint32_t lo = table.offsets[key], hi = table.offsets[key + 1];
-        ++probes;
-        if (hi > lo) {
-          ranges.push_back({lo, hi, t});
-          candidates += hi - lo;
-        }
+        keys.push_back(qsub[t] ^ static_cast<uint32_t>(mask));
       });
     }
+    // The offsets arrays are megabytes: prefetch ahead so the lookups' misses overlap.
+    const uint32_t* offsets = table.offsets.data();
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (i + kPrefetchDistance < keys.size()) __builtin_prefetch(offsets + keys[i + kPrefetchDistance]);
+      const uint32_t lo = offsets[keys[i]], hi = offsets[keys[i] + 1];
+      if (hi > lo) {
+        ranges.push_back({lo, hi, t});
+        candidates += hi - lo;
+      }
+    }
+    probes += keys.size();
     if (static_cast<double>(candidates) > budget) return false;
   }
   if (stats != nullptr) {
@@ -482,39 +497,63 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, doub
     stats->candidates += candidates;
   }
 
-  // Pass 2: gather candidate codes (prefetched), compute distances with the SIMD kernel, and
-  // keep each hit once: only from the first table whose probe ball contains it.
-  alignas(64) Code block[kGatherBlock];
-  uint32_t block_slot[kGatherBlock];
-  uint32_t block_table[kGatherBlock];
+  // Pass 2: compute candidate distances with the SIMD kernel and keep each hit once: only
+  // from the first table whose probe ball contains it.
   uint16_t dist[kGatherBlock];
-  size_t fill = 0;
-  auto flush = [&] {
-    ComputeDistances<kWords>(block, fill, query, dist);
-    for (size_t j = 0; j < fill; ++j) {
-      if (dist[j] > radius || IsDead(block_slot[j])) continue;
-      bool seen_before = false;
-      for (uint32_t u = 0; u < block_table[j] && !seen_before; ++u) {
-        seen_before = std::popcount(Substring(block[j], tables_[u]) ^ qsub[u]) <= table_radius[u];
-      }
-      if (!seen_before) hits->push_back({block_slot[j], dist[j]});
+  auto emit = [&](uint32_t slot, const Code& code, uint32_t table, uint32_t distance) {
+    if (IsDead(slot)) return;
+    for (uint32_t u = 0; u < table; ++u) {
+      if (std::popcount(Substring(code, tables_[u]) ^ qsub[u]) <= table_radius[u]) return;
     }
-    fill = 0;
+    hits->push_back({slot, distance});
   };
+  if constexpr (kInlineCodes) {
+    // 64-bit codes are stored beside the postings: verification reads them in sequence.
+    for (size_t r = 0; r < ranges.size(); ++r) {
+      const Range& range = ranges[r];
+      const Table& table = tables_[range.table];
+      if (r + 4 < ranges.size()) {  // start the next buckets' misses early
+        const Range& next = ranges[r + 4];
+        const Code* p = tables_[next.table].codes.data() + next.begin;
+        for (uint32_t line = 0; line < std::min<uint32_t>(next.end - next.begin, 64); line += 8) {
+          __builtin_prefetch(p + line);
+        }
+      }
+      for (uint32_t i = range.begin; i < range.end; i += kGatherBlock) {
+        const size_t count = std::min<size_t>(kGatherBlock, range.end - i);
+        ComputeDistances<kWords>(table.codes.data() + i, count, query, dist);
+        for (size_t j = 0; j < count; ++j) {
+          if (dist[j] <= radius) emit(table.postings[i + j], table.codes[i + j], range.table, dist[j]);
+        }
+      }
+    }
+    return true;
+  }
+  // Wider codes: flatten the posting ranges into one candidate list, then gather the codes
+  // with prefetching across the whole list (buckets hold only a few codes each).
+  std::vector<uint32_t> cand_slot;
+  std::vector<uint32_t> cand_table;
+  cand_slot.reserve(candidates);
+  cand_table.reserve(candidates);
   for (const Range& range : ranges) {
     const uint32_t* postings = tables_[range.table].postings.data();
-    for (uint32_t i = range.begin; i < range.end; ++i) {
-      if (i + kPrefetchDistance < range.end) {
-        __builtin_prefetch(&codes_[postings[i + kPrefetchDistance]]);
+    cand_slot.insert(cand_slot.end(), postings + range.begin, postings + range.end);
+    cand_table.insert(cand_table.end(), range.end - range.begin, range.table);
+  }
+  alignas(64) Code block[kGatherBlock];
+  for (size_t base = 0; base < cand_slot.size(); base += kGatherBlock) {
+    const size_t count = std::min(kGatherBlock, cand_slot.size() - base);
+    for (size_t j = 0; j < count; ++j) {
+      if (base + j + kPrefetchDistance < cand_slot.size()) {
+        __builtin_prefetch(&codes_[cand_slot[base + j + kPrefetchDistance]]);
       }
-      const uint32_t slot = postings[i];
-      block[fill] = codes_[slot];
-      block_slot[fill] = slot;
-      block_table[fill] = range.table;
-      if (++fill == kGatherBlock) flush();
+      block[j] = codes_[cand_slot[base + j]];
+    }
+    ComputeDistances<kWords>(block, count, query, dist);
+    for (size_t j = 0; j < count; ++j) {
+      if (dist[j] <= radius) emit(cand_slot[base + j], block[j], cand_table[base + j], dist[j]);
     }
   }
-  flush();
   return true;
 }
 

@@ -156,7 +156,11 @@ class MihHammingIndex final : public HammingIndex<kWords> {
     uint32_t bits = 0;        // substring width b
     std::vector<uint32_t> offsets;   // 2^b + 1 entries; bucket v is postings[offsets[v], offsets[v+1])
     std::vector<uint32_t> postings;  // slots, grouped by substring value
+    std::vector<Code> codes;         // kInlineCodes only: codes_[postings[i]]
   };
+  // 64-bit codes are copied beside each table's postings (8 B per code per table) so that
+  // candidates are verified by a sequential scan instead of one random access each.
+  static constexpr bool kInlineCodes = kWords == 1;
   struct Hit;
 
   [[nodiscard]] Status Rebuild();
