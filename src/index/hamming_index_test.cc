@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <numeric>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -364,6 +366,63 @@ TEST(MihTest, AutomaticSubstringsFitTheMemoryTarget) {
   double offsets = 0;
   for (uint32_t t = 0; t < m; ++t) offsets += 4.0 * (1u << (256 / m + (t < 256 % m ? 1 : 0)));
   EXPECT_LE(32 + 8 + 4.0 * m + offsets / 1e7, 128.0) << "m=" << m;
+}
+
+}  // namespace
+}  // namespace chuqu::index
+
+namespace chuqu::index {
+namespace {
+
+// Real PDQ hashes: every frame of ThreatExchange's vPDQ sample videos. Frames of one video
+// and its re-encodes are a few bits apart, so buckets grow as they do in a real registry.
+std::vector<Code256> LoadVpdqSampleHashes() {
+  std::vector<Code256> out;
+  const std::string dir = std::string(CHUQU_SHARED_DATA) + "/vpdq/sample-hashes/";
+  for (const char* name :
+       {"chair-22-with-large-logo-bar.txt", "chair-22-with-small-logo-bar.txt",
+        "chair-orig-22-hd-no-bar.txt", "chair-orig-22-hd-no-bar-128x128.txt",
+        "doorknob-hd-no-bar.txt", "pattern-hd-no-bar.txt", "pattern-longer-no-bar.txt",
+        "pattern-sd-with-large-logo-bar.txt"}) {
+    std::ifstream in(dir + name);
+    std::string line;
+    while (std::getline(in, line)) {
+      // frame,quality,hex,seconds
+      const size_t a = line.find(',');
+      const size_t b = a == std::string::npos ? a : line.find(',', a + 1);
+      if (b == std::string::npos || line.size() < b + 65) continue;
+      Code256 c{};
+      for (int i = 0; i < 64; ++i) {
+        const char ch = line[b + 1 + i];
+        const uint64_t v = ch <= '9' ? ch - '0' : ch - 'a' + 10;
+        c[i / 16] |= (v & 15) << (60 - 4 * (i % 16));
+      }
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+TEST(HammingIndexRealPdqTest, VpdqFrameHashesMatchOracle) {
+  const std::vector<Code256> real = LoadVpdqSampleHashes();
+  if (real.size() < 1000) GTEST_SKIP() << "vPDQ sample hashes not found under " CHUQU_SHARED_DATA;
+  std::mt19937_64 rng(9);
+  Corpus<4> c;
+  for (size_t i = 0; i < real.size(); ++i) c.Push(rng(), real[i]);
+  for (int i = 0; i < 5000; ++i) c.Push(rng(), RandomCode<4>(rng));  // unrelated works
+  FlatHammingIndex<4> flat;
+  ASSERT_TRUE(flat.Build(c.ids, c.codes).ok());
+  for (uint32_t m : {0u, 16u}) {
+    MihHammingIndex<4> mih({.num_substrings = m, .flat_fraction = m == 0 ? 0.03 : 1e9});
+    ASSERT_TRUE(mih.Build(c.ids, c.codes).ok());
+    size_t big = 0;
+    for (int i = 0; i < 40; ++i) {
+      const Code256 q = FlipBits(real[rng() % real.size()], rng() % 20, rng);
+      ExpectSameAsOracle<4>(flat, mih, q, 31);
+      big += mih.RangeSearch(q, 31, 1 << 30).size() >= 20;
+    }
+    EXPECT_GT(big, 0u) << "real frames should match many near-duplicate frames";
+  }
 }
 
 }  // namespace
