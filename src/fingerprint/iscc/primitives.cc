@@ -67,8 +67,10 @@ __attribute__((target("avx2"))) void MinHashAvx2(uint64_t* mins, const uint32_t*
 }
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 __attribute__((target("avx512f,avx512dq"))) void MinHashAvx512(uint64_t* mins, const uint32_t* f,
                                                                size_t n) {
   const __m512i p = _mm512_set1_epi64(static_cast<int64_t>(kMersenne61));
@@ -96,7 +98,9 @@ __attribute__((target("avx512f,avx512dq"))) void MinHashAvx512(uint64_t* mins, c
   }
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 using MinHashKernel = void (*)(uint64_t*, const uint32_t*, size_t);
 
