@@ -39,18 +39,6 @@ void BM_Streaming64K(benchmark::State& state, bi::Impl impl) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * state.range(0));
 }
 
-// One 64-byte block through the back end's one-block kernel (chunk tails, parents, XOF).
-void BM_Compress(benchmark::State& state, bi::Impl impl) {
-  const bi::Backend& be = (bi::SetImpl(impl), bi::ActiveBackend());
-  const std::vector<uint8_t> block = Input(64);
-  uint32_t cv[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-  for (auto _ : state) {
-    be.compress_in_place(cv, block.data(), 64, 0, 0);
-    benchmark::DoNotOptimize(cv);
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * 64);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,7 +54,6 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("BM_Blake3Streaming64K/" + name).c_str(), BM_Streaming64K,
                                  impl)
         ->Arg(16 << 20);
-    benchmark::RegisterBenchmark(("BM_Blake3Compress/" + name).c_str(), BM_Compress, impl);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -15,16 +15,11 @@ namespace chuqu {
 namespace blake3_internal {
 namespace {
 
-constexpr Backend kPortableBackend = {"portable", 1, PortableCompressInPlace,
-                                      PortableCompressXof, PortableHashMany};
+constexpr Backend kPortableBackend = {"portable", 1, PortableHashMany};
 #if defined(CHUQU_BLAKE3_X86)
-// AVX2 has no one-block kernel of its own: a single block fits 128-bit rows.
-constexpr Backend kSse41Backend = {"sse41", 4, Sse41CompressInPlace, Sse41CompressXof,
-                                   Sse41HashMany};
-constexpr Backend kAvx2Backend = {"avx2", 8, Sse41CompressInPlace, Sse41CompressXof,
-                                  Avx2HashMany};
-constexpr Backend kAvx512Backend = {"avx512", 16, Avx512CompressInPlace, Avx512CompressXof,
-                                    Avx512HashMany};
+constexpr Backend kSse41Backend = {"sse41", 4, Sse41HashMany};
+constexpr Backend kAvx2Backend = {"avx2", 8, Avx2HashMany};
+constexpr Backend kAvx512Backend = {"avx512", 16, Avx512HashMany};
 #endif
 
 const Backend& BackendFor(Impl impl) {
@@ -104,6 +99,8 @@ const Backend& ActiveBackend() { return BackendFor(ActiveImpl()); }
 namespace {
 
 using blake3_internal::Backend;
+using blake3_internal::PortableCompressInPlace;
+using blake3_internal::PortableCompressXof;
 using blake3_internal::kBlockLen;
 using blake3_internal::kBlocksPerChunk;
 using blake3_internal::kChunkEnd;
@@ -143,18 +140,18 @@ struct Output {
   uint64_t counter;
   uint8_t flags;
 
-  void ChainingValue(const Backend& be, uint8_t out[32]) const {
+  void ChainingValue(uint8_t out[32]) const {
     uint32_t words[8];
     std::memcpy(words, cv, sizeof(words));
-    be.compress_in_place(words, block, block_len, counter, flags);
+    PortableCompressInPlace(words, block, block_len, counter, flags);
     StoreCvBytes(words, out);
   }
 
-  void RootBytes(const Backend& be, std::span<uint8_t> out) const {
+  void RootBytes(std::span<uint8_t> out) const {
     uint64_t output_block = 0;
     uint8_t buf[64];
     for (size_t pos = 0; pos < out.size(); pos += 64) {
-      be.compress_xof(cv, block, block_len, output_block++, flags | kRoot, buf);
+      PortableCompressXof(cv, block, block_len, output_block++, flags | kRoot, buf);
       std::memcpy(out.data() + pos, buf, std::min<size_t>(64, out.size() - pos));
     }
   }
@@ -188,7 +185,7 @@ void SubtreeCvs(const Backend& be, const uint8_t* input, size_t num_chunks,
     if (num_cvs == 2) {
       std::memcpy(out, pair, 64);
     } else {
-      ParentOutput(pair, pair + 32, key, flags).ChainingValue(be, out);
+      ParentOutput(pair, pair + 32, key, flags).ChainingValue(out);
     }
     return;
   }
@@ -255,7 +252,6 @@ uint8_t Blake3Hasher::ChunkStartFlag() const { return blocks_compressed_ == 0 ? 
 // REQUIRES: ChunkLen() + len <= kChunkLen.
 void Blake3Hasher::ChunkUpdate(const uint8_t* data, size_t len) {
   if (len == 0) return;
-  const Backend& be = blake3_internal::ActiveBackend();
   if (buf_len_ > 0) {
     const size_t take = std::min(kBlockLen - buf_len_, len);
     std::memcpy(buf_ + buf_len_, data, take);
@@ -263,14 +259,14 @@ void Blake3Hasher::ChunkUpdate(const uint8_t* data, size_t len) {
     data += take;
     len -= take;
     if (len == 0) return;
-    be.compress_in_place(chunk_cv_, buf_, kBlockLen, chunk_counter_,
+    PortableCompressInPlace(chunk_cv_, buf_, kBlockLen, chunk_counter_,
                          static_cast<uint8_t>(flags_ | ChunkStartFlag()));
     ++blocks_compressed_;
     buf_len_ = 0;
     std::memset(buf_, 0, sizeof(buf_));
   }
   while (len > kBlockLen) {
-    be.compress_in_place(chunk_cv_, data, kBlockLen, chunk_counter_,
+    PortableCompressInPlace(chunk_cv_, data, kBlockLen, chunk_counter_,
                          static_cast<uint8_t>(flags_ | ChunkStartFlag()));
     ++blocks_compressed_;
     data += kBlockLen;
@@ -283,11 +279,10 @@ void Blake3Hasher::ChunkUpdate(const uint8_t* data, size_t len) {
 // Merges completed subtrees so that the stack holds one CV per 1-bit of total_chunks
 // (spec §5.1.2, lazy merging: the newest CV is merged only once more input arrives).
 void Blake3Hasher::MergeCvStack(uint64_t total_chunks) {
-  const Backend& be = blake3_internal::ActiveBackend();
   const size_t post_merge = static_cast<size_t>(std::popcount(total_chunks));
   while (cv_stack_len_ > post_merge) {
     uint8_t* left = cv_stack_ + (cv_stack_len_ - 2) * kBlake3OutLen;
-    ParentOutput(left, left + kBlake3OutLen, key_, flags_).ChainingValue(be, left);
+    ParentOutput(left, left + kBlake3OutLen, key_, flags_).ChainingValue(left);
     --cv_stack_len_;
   }
 }
@@ -322,7 +317,7 @@ void Blake3Hasher::Update(std::span<const uint8_t> data) {
     o.counter = chunk_counter_;
     o.flags = static_cast<uint8_t>(flags_ | ChunkStartFlag() | kChunkEnd);
     uint8_t cv[32];
-    o.ChainingValue(be, cv);
+    o.ChainingValue(cv);
     PushCv(cv, chunk_counter_);
     ChunkReset(chunk_counter_ + 1);
   }
@@ -358,7 +353,6 @@ void Blake3Hasher::Update(std::span<const uint8_t> data) {
 }
 
 void Blake3Hasher::Finalize(std::span<uint8_t> out) const {
-  const Backend& be = blake3_internal::ActiveBackend();
   Output o;
   size_t remaining = cv_stack_len_;
   if (remaining == 0 || ChunkLen() > 0) {
@@ -377,10 +371,10 @@ void Blake3Hasher::Finalize(std::span<uint8_t> out) const {
   while (remaining > 0) {
     --remaining;
     uint8_t right[32];
-    o.ChainingValue(be, right);
+    o.ChainingValue(right);
     o = ParentOutput(cv_stack_ + remaining * 32, right, key_, flags_);
   }
-  o.RootBytes(be, out);
+  o.RootBytes(out);
 }
 
 std::array<uint8_t, kBlake3OutLen> Blake3Hasher::Finalize() const {
@@ -397,7 +391,7 @@ std::array<uint8_t, kBlake3OutLen> Blake3(std::span<const uint8_t> data) {
     if (!data.empty()) std::memcpy(block, data.data(), data.size());
     uint32_t cv[8];
     std::memcpy(cv, blake3_internal::kIv, sizeof(cv));
-    blake3_internal::ActiveBackend().compress_in_place(
+    PortableCompressInPlace(
         cv, block, static_cast<uint8_t>(data.size()), 0, kChunkStart | kChunkEnd | kRoot);
     std::array<uint8_t, kBlake3OutLen> out;
     StoreCvBytes(cv, out.data());

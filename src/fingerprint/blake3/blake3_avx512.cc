@@ -60,55 +60,7 @@ struct Avx512 {
   }
 };
 
-// kRoundIdx[r]: for vpermd, round r's message words in the order the row kernel wants
-// them: column x, column y, diagonal x, diagonal y (four 128-bit lanes).
-struct RoundIdx {
-  uint32_t idx[kRounds][16];
-};
-consteval RoundIdx MakeRoundIdx() {
-  RoundIdx t{};
-  for (int r = 0; r < kRounds; ++r) {
-    for (int k = 0; k < 4; ++k) {
-      t.idx[r][k] = kMsgSchedule.s[r][2 * k];
-      t.idx[r][4 + k] = kMsgSchedule.s[r][2 * k + 1];
-      t.idx[r][8 + k] = kMsgSchedule.s[r][8 + 2 * k];
-      t.idx[r][12 + k] = kMsgSchedule.s[r][8 + 2 * k + 1];
-    }
-  }
-  return t;
-}
-alignas(64) constexpr RoundIdx kRoundIdx = MakeRoundIdx();
-
-// The one-block row kernel: AVX-512VL vprord on 128-bit rows, and the whole message in
-// one zmm permuted with a single vpermd per round.
-struct Avx512Vl128 {
-  using Msg = __m512i;
-  static Msg LoadMsgRows(const uint8_t* block) { return _mm512_loadu_si512(block); }
-  static void RoundMsg(const Msg& m, int r, __m128i& cx, __m128i& cy, __m128i& dx,
-                       __m128i& dy) {
-    const __m512i p = _mm512_permutexvar_epi32(_mm512_load_si512(kRoundIdx.idx[r]), m);
-    cx = _mm512_castsi512_si128(p);
-    cy = _mm512_extracti32x4_epi32(p, 1);
-    dx = _mm512_extracti32x4_epi32(p, 2);
-    dy = _mm512_extracti32x4_epi32(p, 3);
-  }
-  static __m128i Rotr16(__m128i x) { return _mm_ror_epi32(x, 16); }
-  static __m128i Rotr12(__m128i x) { return _mm_ror_epi32(x, 12); }
-  static __m128i Rotr8(__m128i x) { return _mm_ror_epi32(x, 8); }
-  static __m128i Rotr7(__m128i x) { return _mm_ror_epi32(x, 7); }
-};
-
 }  // namespace
-
-void Avx512CompressInPlace(uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
-                           uint64_t counter, uint8_t flags) {
-  CompressInPlaceRows<Avx512Vl128>(cv, block, block_len, counter, flags);
-}
-
-void Avx512CompressXof(const uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
-                       uint64_t counter, uint8_t flags, uint8_t out[64]) {
-  CompressXofRows<Avx512Vl128>(cv, block, block_len, counter, flags, out);
-}
 
 void Avx512HashMany(const uint8_t* const* inputs, size_t num_inputs, size_t blocks,
                     const uint32_t key[8], uint64_t counter, bool increment_counter,

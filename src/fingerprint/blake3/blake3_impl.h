@@ -49,14 +49,6 @@ consteval MsgSchedule MakeMsgSchedule() {
 }
 inline constexpr MsgSchedule kMsgSchedule = MakeMsgSchedule();
 
-// Compresses one block into the 8-word chaining value `cv` (spec §2.2, first half of the
-// output). `block` is 64 bytes, zero-padded past block_len.
-using CompressInPlaceFn = void (*)(uint32_t cv[8], const uint8_t block[kBlockLen],
-                                   uint8_t block_len, uint64_t counter, uint8_t flags);
-// Full 64-byte compression output for the extendable output (spec §2.6).
-using CompressXofFn = void (*)(const uint32_t cv[8], const uint8_t block[kBlockLen],
-                               uint8_t block_len, uint64_t counter, uint8_t flags,
-                               uint8_t out[64]);
 // Hashes num_inputs independent inputs of `blocks` full blocks each, starting from the
 // chaining value `key`, and writes one 32-byte little-endian chaining value per input to
 // out[32 * i]. Input i uses counter + i if increment_counter (chunks), else counter
@@ -66,8 +58,11 @@ using HashManyFn = void (*)(const uint8_t* const* inputs, size_t num_inputs, siz
                             uint8_t flags, uint8_t flags_start, uint8_t flags_end,
                             uint8_t* out);
 
+// Compresses one block into the 8-word chaining value `cv` (spec §2.2, first half of the
+// output). `block` is 64 bytes, zero-padded past block_len.
 void PortableCompressInPlace(uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
                              uint64_t counter, uint8_t flags);
+// Full 64-byte compression output, for the extendable output (spec §2.6).
 void PortableCompressXof(const uint32_t cv[8], const uint8_t block[kBlockLen],
                          uint8_t block_len, uint64_t counter, uint8_t flags, uint8_t out[64]);
 void PortableHashMany(const uint8_t* const* inputs, size_t num_inputs, size_t blocks,
@@ -75,14 +70,6 @@ void PortableHashMany(const uint8_t* const* inputs, size_t num_inputs, size_t bl
                       uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t* out);
 
 #if defined(CHUQU_BLAKE3_X86)
-void Sse41CompressInPlace(uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
-                          uint64_t counter, uint8_t flags);
-void Sse41CompressXof(const uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
-                      uint64_t counter, uint8_t flags, uint8_t out[64]);
-void Avx512CompressInPlace(uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
-                           uint64_t counter, uint8_t flags);
-void Avx512CompressXof(const uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
-                       uint64_t counter, uint8_t flags, uint8_t out[64]);
 void Sse41HashMany(const uint8_t* const* inputs, size_t num_inputs, size_t blocks,
                    const uint32_t key[8], uint64_t counter, bool increment_counter,
                    uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t* out);
@@ -94,13 +81,13 @@ void Avx512HashMany(const uint8_t* const* inputs, size_t num_inputs, size_t bloc
                     uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t* out);
 #endif
 
-// One implementation of the primitives. `degree` is how many inputs hash_many
-// compresses at once (the batch size the tree code aims for).
+// One implementation of hash_many; `degree` is how many inputs it compresses at once.
+// Single blocks (chunk tails, parents on the CV stack, XOF) always use the portable
+// kernel: SIMD row-layout kernels (SSE4.1, AVX-512VL; see git history) are bound by the
+// latency of one G chain and measured slower than the scalar code on the AMD EPYC hosts.
 struct Backend {
   const char* name;
   size_t degree;
-  CompressInPlaceFn compress_in_place;
-  CompressXofFn compress_xof;
   HashManyFn hash_many;
 };
 

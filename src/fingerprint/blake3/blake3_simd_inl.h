@@ -10,7 +10,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <immintrin.h>
 
 #include "fingerprint/blake3/blake3_impl.h"
 
@@ -125,80 +124,6 @@ void HashManyWide(const uint8_t* const* inputs, size_t num_inputs, size_t blocks
     narrower(inputs, num_inputs, blocks, key, counter, increment_counter, flags, flags_start,
              flags_end, out);
   }
-}
-
-// One block, one input, state held as four rows of a 128-bit vector (paper §5.3, the
-// "row" layout): the column step works on rows as they are, the diagonal step after
-// rotating rows 1-3 so that diagonals line up as columns. R supplies the rotations on
-// __m128i (pshufb/shift with SSE4.1, vprord with AVX-512VL).
-template <typename R>
-inline __attribute__((always_inline)) void GRows(__m128i& a, __m128i& b, __m128i& c, __m128i& d,
-                                                 __m128i mx, __m128i my) {
-  // (a + m) + b: a and m are ready before b, which ends the previous dependency chain.
-  a = _mm_add_epi32(_mm_add_epi32(a, mx), b);
-  d = R::Rotr16(_mm_xor_si128(d, a));
-  c = _mm_add_epi32(c, d);
-  b = R::Rotr12(_mm_xor_si128(b, c));
-  a = _mm_add_epi32(_mm_add_epi32(a, my), b);
-  d = R::Rotr8(_mm_xor_si128(d, a));
-  c = _mm_add_epi32(c, d);
-  b = R::Rotr7(_mm_xor_si128(b, c));
-}
-
-// R also supplies the message schedule: Msg LoadMsgRows(block) and
-// RoundMsg(Msg&, r, cx, cy, dx, dy), which yield round r's message words for the column
-// step (x: first G input, y: second) and the diagonal step, lane k for G number k.
-template <typename R>
-inline __attribute__((always_inline)) void CompressRows(__m128i rows[4], const uint32_t cv[8],
-                                                        const uint8_t block[kBlockLen],
-                                                        uint8_t block_len, uint64_t counter,
-                                                        uint8_t flags) {
-  typename R::Msg msg = R::LoadMsgRows(block);
-  __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cv));
-  __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cv + 4));
-  __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIv));
-  __m128i d = _mm_setr_epi32(static_cast<int>(static_cast<uint32_t>(counter)),
-                             static_cast<int>(static_cast<uint32_t>(counter >> 32)),
-                             static_cast<int>(block_len), static_cast<int>(flags));
-  for (int r = 0; r < kRounds; ++r) {
-    __m128i cx, cy, dx, dy;
-    R::RoundMsg(msg, r, cx, cy, dx, dy);
-    GRows<R>(a, b, c, d, cx, cy);
-    // Diagonalize: lane k then holds v[k], v[4 + (k+1)%4], v[8 + (k+2)%4], v[12 + (k+3)%4].
-    b = _mm_shuffle_epi32(b, _MM_SHUFFLE(0, 3, 2, 1));
-    c = _mm_shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));
-    d = _mm_shuffle_epi32(d, _MM_SHUFFLE(2, 1, 0, 3));
-    GRows<R>(a, b, c, d, dx, dy);
-    b = _mm_shuffle_epi32(b, _MM_SHUFFLE(2, 1, 0, 3));
-    c = _mm_shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));
-    d = _mm_shuffle_epi32(d, _MM_SHUFFLE(0, 3, 2, 1));
-  }
-  rows[0] = a;
-  rows[1] = b;
-  rows[2] = c;
-  rows[3] = d;
-}
-
-template <typename R>
-void CompressInPlaceRows(uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
-                         uint64_t counter, uint8_t flags) {
-  __m128i rows[4];
-  CompressRows<R>(rows, cv, block, block_len, counter, flags);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(cv), _mm_xor_si128(rows[0], rows[2]));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(cv + 4), _mm_xor_si128(rows[1], rows[3]));
-}
-
-template <typename R>
-void CompressXofRows(const uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
-                     uint64_t counter, uint8_t flags, uint8_t out[64]) {
-  __m128i rows[4];
-  CompressRows<R>(rows, cv, block, block_len, counter, flags);
-  const __m128i cv_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cv));
-  const __m128i cv_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cv + 4));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_xor_si128(rows[0], rows[2]));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), _mm_xor_si128(rows[1], rows[3]));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 32), _mm_xor_si128(rows[2], cv_lo));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 48), _mm_xor_si128(rows[3], cv_hi));
 }
 
 }  // namespace

@@ -25,43 +25,6 @@ struct Sse41 {
   static T LoadLanes(const uint32_t* p) { return _mm_load_si128(reinterpret_cast<const T*>(p)); }
   static void StoreLanes(uint32_t* p, T x) { _mm_store_si128(reinterpret_cast<T*>(p), x); }
 
-  // One-block kernel: the message as four rows, permuted in registers between rounds
-  // (spec §2.2 table 2). Round messages are the even/odd words of the permuted message.
-  struct Msg {
-    __m128i w[4];
-  };
-  static Msg LoadMsgRows(const uint8_t* block) {
-    Msg m;
-    for (int i = 0; i < 4; ++i) m.w[i] = _mm_loadu_si128(reinterpret_cast<const T*>(block + 16 * i));
-    return m;
-  }
-  static void RoundMsg(Msg& m, int r, T& cx, T& cy, T& dx, T& dy) {
-    const __m128 w0 = _mm_castsi128_ps(m.w[0]), w1 = _mm_castsi128_ps(m.w[1]);
-    const __m128 w2 = _mm_castsi128_ps(m.w[2]), w3 = _mm_castsi128_ps(m.w[3]);
-    cx = _mm_castps_si128(_mm_shuffle_ps(w0, w1, _MM_SHUFFLE(2, 0, 2, 0)));
-    cy = _mm_castps_si128(_mm_shuffle_ps(w0, w1, _MM_SHUFFLE(3, 1, 3, 1)));
-    dx = _mm_castps_si128(_mm_shuffle_ps(w2, w3, _MM_SHUFFLE(2, 0, 2, 0)));
-    dy = _mm_castps_si128(_mm_shuffle_ps(w2, w3, _MM_SHUFFLE(3, 1, 3, 1)));
-    if (r + 1 == kRounds) return;
-    // new[i] = old[kMsgPermutation[i]], o_k = old words 4k..4k+3:
-    // new0 = (o0.2 o1.2 o0.3 o2.2)  new1 = (o1.3 o0.0 o1.0 o3.1)
-    // new2 = (o0.1 o2.3 o3.0 o1.1)  new3 = (o2.1 o3.2 o3.3 o2.0)
-    const T o0 = m.w[0], o1 = m.w[1], o2 = m.w[2], o3 = m.w[3];
-    m.w[0] = _mm_blend_epi16(_mm_unpackhi_epi32(o0, o1),
-                             _mm_shuffle_epi32(o2, _MM_SHUFFLE(2, 2, 2, 2)), 0xC0);
-    m.w[1] = _mm_blend_epi16(
-        _mm_blend_epi16(_mm_shuffle_epi32(o1, _MM_SHUFFLE(0, 0, 0, 3)),
-                        _mm_shuffle_epi32(o0, _MM_SHUFFLE(0, 0, 0, 0)), 0x0C),
-        _mm_shuffle_epi32(o3, _MM_SHUFFLE(1, 1, 1, 1)), 0xC0);
-    m.w[2] = _mm_blend_epi16(
-        _mm_blend_epi16(_mm_blend_epi16(_mm_shuffle_epi32(o0, _MM_SHUFFLE(1, 1, 1, 1)),
-                                        _mm_shuffle_epi32(o2, _MM_SHUFFLE(3, 3, 3, 3)), 0x0C),
-                        _mm_shuffle_epi32(o3, _MM_SHUFFLE(0, 0, 0, 0)), 0x30),
-        _mm_shuffle_epi32(o1, _MM_SHUFFLE(1, 1, 1, 1)), 0xC0);
-    m.w[3] = _mm_blend_epi16(_mm_shuffle_epi32(o2, _MM_SHUFFLE(0, 0, 0, 1)),
-                             _mm_shuffle_epi32(o3, _MM_SHUFFLE(3, 3, 2, 2)), 0x3C);
-  }
-
   // m[w] lane i = message word w of input i's block at `offset`: four 4x4 transposes.
   static void LoadMsg(const uint8_t* const* in, size_t offset, T m[16]) {
     for (int g = 0; g < 4; ++g) {
@@ -82,16 +45,6 @@ struct Sse41 {
 };
 
 }  // namespace
-
-void Sse41CompressInPlace(uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
-                          uint64_t counter, uint8_t flags) {
-  CompressInPlaceRows<Sse41>(cv, block, block_len, counter, flags);
-}
-
-void Sse41CompressXof(const uint32_t cv[8], const uint8_t block[kBlockLen], uint8_t block_len,
-                      uint64_t counter, uint8_t flags, uint8_t out[64]) {
-  CompressXofRows<Sse41>(cv, block, block_len, counter, flags, out);
-}
 
 void Sse41HashMany(const uint8_t* const* inputs, size_t num_inputs, size_t blocks,
                    const uint32_t key[8], uint64_t counter, bool increment_counter,

@@ -250,29 +250,6 @@ TEST_P(Blake3ImplTest, HashManyMatchesPortable) {
   }
 }
 
-TEST_P(Blake3ImplTest, CompressMatchesPortable) {
-  const bi::Backend& be = bi::ActiveBackend();
-  std::mt19937_64 rng(6);
-  for (int trial = 0; trial < 2000; ++trial) {
-    uint32_t cv[8];
-    for (auto& w : cv) w = static_cast<uint32_t>(rng());
-    const std::vector<uint8_t> block = RandomBytes(64, rng);
-    const auto block_len = static_cast<uint8_t>(rng() % 65);
-    const uint64_t counter = trial % 2 ? rng() : rng() % 1000;
-    const auto flags = static_cast<uint8_t>(rng() % 128);
-    uint32_t got_cv[8], want_cv[8];
-    std::memcpy(got_cv, cv, sizeof(cv));
-    std::memcpy(want_cv, cv, sizeof(cv));
-    be.compress_in_place(got_cv, block.data(), block_len, counter, flags);
-    bi::PortableCompressInPlace(want_cv, block.data(), block_len, counter, flags);
-    ASSERT_EQ(0, std::memcmp(got_cv, want_cv, sizeof(cv))) << "trial " << trial;
-    uint8_t got[64], want[64];
-    be.compress_xof(cv, block.data(), block_len, counter, flags, got);
-    bi::PortableCompressXof(cv, block.data(), block_len, counter, flags, want);
-    ASSERT_EQ(Hex(got), Hex(want)) << "trial " << trial;
-  }
-}
-
 TEST_P(Blake3ImplTest, RandomSizesMatchPortable) {
   std::mt19937_64 rng(4);
   for (int i = 0; i < 60; ++i) {
