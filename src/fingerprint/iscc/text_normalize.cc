@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <vector>
 
 #include <string>
 
@@ -144,6 +145,12 @@ Result<std::string> TextCollapse(std::string_view utf8) {
     for (UChar32 c = 0; c < 128; ++c) t[static_cast<size_t>(c)] = (U_GET_GC_MASK(c) & kDrop) != 0;
     return t;
   }();
+  // Same decision for the BMP as a table (u_charType is an out-of-line call).
+  static const std::vector<bool> kBmpDrop = [] {
+    std::vector<bool> t(0x10000);
+    for (UChar32 c = 0; c < 0x10000; ++c) t[static_cast<size_t>(c)] = (U_GET_GC_MASK(c) & kDrop) != 0;
+    return t;
+  }();
   if (std::all_of(utf8.begin(), utf8.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
     std::string out;
     out.reserve(utf8.size());
@@ -188,7 +195,7 @@ Result<std::string> TextCollapse(std::string_view utf8) {
       const int32_t start = i;
       UChar32 c;
       U8_NEXT(p, i, n, c);
-      if (c < 0 || (U_GET_GC_MASK(c) & kDrop)) continue;
+      if (c < 0 || (c < 0x10000 ? kBmpDrop[static_cast<size_t>(c)] : (U_GET_GC_MASK(c) & kDrop) != 0)) continue;
       for (int32_t k = start; k < i; ++k) kept[kept_len++] = static_cast<char>(p[k]);
     }
   }
