@@ -256,14 +256,14 @@ Result<std::unique_ptr<VideoFrameReader>> VideoFrameReader::Open(
   AVRational rate = stream->avg_frame_rate;
   if (rate.num == 0 || rate.den == 0) rate = stream->r_frame_rate;
   const double fps = (rate.num > 0 && rate.den > 0) ? av_q2d(rate) : 0.0;
-  if (std::isfinite(fps) && fps > 0 && fps <= kMaxPlausibleFps) {
+  if (!options.by_timestamp && std::isfinite(fps) && fps > 0 && fps <= kMaxPlausibleFps) {
     info.fps = fps;
     info.clock = SamplingClock::kFrameIndex;
     // The reference's frameMod (filehasher.cpp): (int)(seconds * fps), 0 -> 1.
     const double step = options.seconds_per_frame > 0 ? options.seconds_per_frame * fps : 0.0;
     info.frame_step = step >= 1.0 ? static_cast<int>(std::min(step, 2147483647.0)) : 1;
   } else {
-    info.fps = 0;
+    info.fps = (std::isfinite(fps) && fps > 0 && fps <= kMaxPlausibleFps) ? fps : 0;
     info.clock = SamplingClock::kTimestamp;
     info.frame_step = 1;
   }

@@ -34,6 +34,9 @@ struct VideoFrameOptions {
   int max_decode_errors = 64;
   // FFmpeg decoder threads: 1 keeps the core single-threaded; 0 lets FFmpeg choose.
   int decoder_threads = 1;
+  // Choose frames by presentation timestamp even when the stream declares a frame rate
+  // (variable-frame-rate sources). Off = the reference's frame-index sampling.
+  bool by_timestamp = false;
 };
 
 enum class SamplingClock : uint8_t {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -163,6 +164,38 @@ TEST(VideoFramesTest, TruncatedFilesDecodeWhatIsThereOrFailCleanly) {
       EXPECT_FALSE(c.status().message().empty());
     }
   }
+}
+
+}  // namespace
+}  // namespace chuqu::media
+
+namespace chuqu::media {
+namespace {
+
+// Variable frame rate: 10 frames in the first second, then one every 0.5 s. Made with the
+// ffmpeg CLI (scripts/setup installs it); skipped if it is absent.
+TEST(VideoFramesTest, VariableFrameRateByTimestamp) {
+  Result<TempFile> tmp = TempFile::Create("chuqu-vfr");
+  ASSERT_TRUE(tmp.ok());
+  const std::string path = tmp->path() + ".mkv";
+  const std::string cmd =
+      "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=64x48:rate=10 -t 3 "
+      "-vf \"setpts='if(lt(N,10),N/10,1+(N-10)/2)/TB'\" -fps_mode vfr -c:v mpeg4 " +
+      path + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "ffmpeg CLI not available";
+  VideoFrameOptions options;
+  options.by_timestamp = true;
+  VideoInfo info;
+  Result<Collected> c = ReadAll(path, options, &info);
+  std::remove(path.c_str());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(info.clock, SamplingClock::kTimestamp);
+  ASSERT_EQ(c->timestamps.size(), 3u);  // one frame in each of seconds 0, 1, 2
+  EXPECT_NEAR(c->timestamps[0], 0.0, 1e-6);
+  EXPECT_NEAR(c->timestamps[1], 1.0, 1e-6);
+  EXPECT_NEAR(c->timestamps[2], 2.0, 1e-6);
+  EXPECT_EQ(c->numbers[1], 10);
+  EXPECT_EQ(c->numbers[2], 12);
 }
 
 }  // namespace

@@ -1,0 +1,111 @@
+#include "media/extract.h"
+
+#include "media/av_util.h"
+#include "media/detect.h"
+#include "media/image_meta.h"
+#include "media/vips_util.h"
+
+namespace chuqu::media {
+namespace {
+
+// Audio or video: a real video stream makes it video (cover art does not).
+Result<ContentType> AvType(const std::string& path, std::chrono::seconds timeout) {
+  CHUQU_ASSIGN_OR_RETURN(internal::AvInput input, internal::OpenAvInput(path, timeout));
+  bool audio = false;
+  for (unsigned i = 0; i < input.format->nb_streams; ++i) {
+    const AVStream* st = input.format->streams[i];
+    if (internal::IsRealVideo(st)) return ContentType::kVideo;
+    audio |= st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO;
+  }
+  if (audio) return ContentType::kAudio;
+  return Status::InvalidArgument("no audio or video stream in the file");
+}
+
+bool VipsCanLoad(const std::string& path) {
+  if (!internal::EnsureVips().ok()) return false;
+  const bool ok = vips_foreign_find_load(path.c_str()) != nullptr;
+  vips_error_clear();
+  return ok;
+}
+
+Status NoText() {
+  return Status::InvalidArgument("no text content could be extracted");
+}
+
+bool Blank(std::string_view s) {
+  return s.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
+}
+
+}  // namespace
+
+std::string_view ContentTypeName(ContentType type) {
+  switch (type) {
+    case ContentType::kText: return "text";
+    case ContentType::kImage: return "image";
+    case ContentType::kAudio: return "audio";
+    case ContentType::kVideo: return "video";
+    case ContentType::kNone: return "data";
+  }
+  return "data";
+}
+
+std::string NameFromPath(std::string_view path) {
+  if (auto slash = path.find_last_of('/'); slash != std::string_view::npos) {
+    path.remove_prefix(slash + 1);
+  }
+  // Python os.path.splitext: a leading dot is not an extension separator.
+  const size_t dot = path.find_last_of('.');
+  if (dot != std::string_view::npos && path.find_first_not_of('.') < dot) path = path.substr(0, dot);
+  std::string name(path);
+  for (char& c : name) {
+    if (c == '-' || c == '_') c = ' ';
+  }
+  return name;
+}
+
+Result<Content> Extract(const std::string& path, const ExtractOptions& options) {
+  CHUQU_ASSIGN_OR_RETURN(Detected detected, DetectMedia(path));
+  Content out;
+  out.mime = detected.mime;
+  switch (detected.kind) {
+    case MediaKind::kText:
+    case MediaKind::kHtml:
+    case MediaKind::kPdf: {
+      Result<TextContent> text = detected.kind == MediaKind::kText ? ExtractPlainText(path, options.text)
+                                 : detected.kind == MediaKind::kHtml ? ExtractHtml(path, options.text)
+                                                                     : ExtractPdf(path, options.text);
+      if (!text.ok()) return text.status();
+      if (Blank(text->text)) return NoText();
+      out.type = ContentType::kText;
+      out.text = std::move(text->text);
+      out.title = std::move(text->title);
+      return out;
+    }
+    case MediaKind::kImage: {
+      if (!VipsCanLoad(path)) return out;  // e.g. PSD, ICO: identified by bytes only
+      CHUQU_ASSIGN_OR_RETURN(out.grey32, IsccImagePixels(path, options.image));
+      out.type = ContentType::kImage;
+      out.title = ImageTitle(path);
+      return out;
+    }
+    case MediaKind::kAv: {
+      CHUQU_ASSIGN_OR_RETURN(ContentType type, AvType(path, options.audio.timeout));
+      if (type == ContentType::kVideo) {
+        CHUQU_ASSIGN_OR_RETURN(VideoContent video, ExtractVideo(path, options.video));
+        out.frames = std::move(video.frames);
+        out.title = std::move(video.title);
+      } else {
+        CHUQU_ASSIGN_OR_RETURN(AudioContent audio, ExtractAudio(path, options.audio));
+        out.chromaprint = std::move(audio.chromaprint);
+        out.title = std::move(audio.title);
+      }
+      out.type = type;
+      return out;
+    }
+    case MediaKind::kOther:
+      return out;
+  }
+  return out;
+}
+
+}  // namespace chuqu::media

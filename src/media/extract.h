@@ -1,0 +1,52 @@
+// Extract: one call from a file to what the content fingerprints need. Detects the media
+// type from content (detect.h), runs the matching extractor and returns plain data:
+// text, 32x32 grey pixels, a Chromaprint fingerprint or MPEG-7 frame signatures, plus the
+// title found in the file's metadata. Files of other types give ContentType::kNone (they
+// are identified by their bytes only: ISCC Data + Instance).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chuqu/status.h"
+#include "media/audio.h"
+#include "media/iscc_image.h"
+#include "media/text.h"
+#include "media/video.h"
+
+namespace chuqu::media {
+
+enum class ContentType { kText, kImage, kAudio, kVideo, kNone };
+
+// "text", "image", "audio", "video", "data".
+std::string_view ContentTypeName(ContentType type);
+
+struct Content {
+  ContentType type = ContentType::kNone;
+  std::string mime;   // detected MIME type
+  std::string title;  // from the file's metadata; empty if none
+  std::string text;                          // kText: UTF-8
+  std::array<uint8_t, 1024> grey32{};        // kImage: iscc-sdk normalised pixels
+  std::vector<int32_t> chromaprint;          // kAudio: raw fingerprint
+  std::vector<VideoFrameSignature> frames;   // kVideo
+};
+
+struct ExtractOptions {
+  TextOptions text;
+  IsccImageOptions image;
+  AudioOptions audio;
+  VideoOptions video;
+};
+
+// Errors carry a message a person can act on (see each extractor). A zero-byte file, an
+// unreadable path and a contradicting extension are errors for every type.
+Result<Content> Extract(const std::string& path, const ExtractOptions& options = {});
+
+// iscc-sdk's fallback Meta-Code name when a file has no title (text_name_from_uri): the
+// file name without directory and extension, '-' and '_' replaced by spaces.
+std::string NameFromPath(std::string_view path);
+
+}  // namespace chuqu::media

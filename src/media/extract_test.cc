@@ -1,0 +1,118 @@
+#include "media/extract.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "media/image_meta.h"
+#include "media/test_media.h"
+
+namespace chuqu::media {
+namespace {
+
+using test_util::MakePdf;
+using test_util::Shell;
+using test_util::TestDir;
+using test_util::WriteFile;
+
+TEST(Extract, DispatchesByContent) {
+  auto text = Extract(WriteFile("story.txt", "Once upon a time there was a file.\n"));
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_EQ(text->type, ContentType::kText);
+  EXPECT_EQ(text->text, "Once upon a time there was a file.\n");
+
+  auto pdf = Extract(WriteFile("paper", MakePdf("Words in a PDF", "Paper Title")));
+  ASSERT_TRUE(pdf.ok()) << pdf.status().ToString();
+  EXPECT_EQ(pdf->type, ContentType::kText);
+  EXPECT_EQ(pdf->title, "Paper Title");
+
+  const std::string png = TestDir() + "/x.png";
+  ASSERT_TRUE(Shell("ffmpeg -nostdin -y -f lavfi -i testsrc=size=64x64 -frames:v 1 " + png));
+  auto image = Extract(png);
+  ASSERT_TRUE(image.ok()) << image.status().ToString();
+  EXPECT_EQ(image->type, ContentType::kImage);
+
+  const std::string wav = TestDir() + "/x.wav";
+  ASSERT_TRUE(Shell("ffmpeg -nostdin -y -f lavfi -i sine=duration=3 " + wav));
+  auto audio = Extract(wav);
+  ASSERT_TRUE(audio.ok()) << audio.status().ToString();
+  EXPECT_EQ(audio->type, ContentType::kAudio);
+  EXPECT_FALSE(audio->chromaprint.empty());
+
+  // A video with a sound track is video; cover art does not make audio a video.
+  const std::string mp4 = TestDir() + "/x.mp4";
+  ASSERT_TRUE(Shell("ffmpeg -nostdin -y -f lavfi -i testsrc=size=64x48:duration=2 -f lavfi -i "
+                    "sine=duration=2 -pix_fmt yuv420p -shortest " + mp4));
+  auto video = Extract(mp4);
+  ASSERT_TRUE(video.ok()) << video.status().ToString();
+  EXPECT_EQ(video->type, ContentType::kVideo);
+  EXPECT_FALSE(video->frames.empty());
+
+  auto other = Extract(WriteFile("blob.bin", std::string("\x00\x9f\x92\x96\x00\xff", 6)));
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->type, ContentType::kNone);
+}
+
+TEST(Extract, BadInputs) {
+  EXPECT_EQ(Extract(TestDir() + "/absent").status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(Extract(WriteFile("zero.bin", "")).ok());
+  EXPECT_FALSE(Extract(WriteFile("blank.txt", "   \n\n  ")).ok());
+  // A container without audio or video (subtitles only).
+  const std::string srt = WriteFile("s.srt", "1\n00:00:00,000 --> 00:00:01,000\nHello\n\n");
+  const std::string mkv = TestDir() + "/subs.mkv";
+  ASSERT_TRUE(Shell("ffmpeg -nostdin -y -i " + srt + " " + mkv));
+  auto subs = Extract(mkv);
+  ASSERT_FALSE(subs.ok());
+  EXPECT_EQ(subs.status().message(), "no audio or video stream in the file");
+}
+
+TEST(NameFromPath, LikeIsccSdk) {
+  EXPECT_EQ(NameFromPath("/a/b/my-holiday_photo.final.jpg"), "my holiday photo.final");
+  EXPECT_EQ(NameFromPath("README"), "README");
+  EXPECT_EQ(NameFromPath(".hidden"), ".hidden");
+  EXPECT_EQ(NameFromPath("dir.d/file"), "file");
+}
+
+TEST(ImageTitle, XmpAndIptc) {
+  EXPECT_EQ(XmpTitle("<x><dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">Sun &amp; Sea"
+                     "</rdf:li></rdf:Alt></dc:title></x>"),
+            "Sun & Sea");
+  EXPECT_EQ(XmpTitle("<rdf:Description iscc:name=\"Named\" dc:format=\"x\"/>"), "Named");
+  EXPECT_EQ(XmpTitle("<x>nothing</x>"), "");
+  std::string iptc = std::string("\x1C\x02\x05\x00\x05", 5) + "Hello";
+  EXPECT_EQ(IptcTitle(iptc), "Hello");
+  EXPECT_EQ(IptcTitle(std::string("\x1C\x02\x05\x00\x50", 5) + "short"), "");
+}
+
+// Every file of the shared test data goes through Extract without crashing or hanging.
+// Errors are fine (JSON, keys, ... are data; some samples are deliberately odd). Files
+// over 20 MB are skipped and video/audio decoding stops after 2 s / 30 s of media to keep
+// the test to seconds: the decoders' code paths are the same past that point.
+TEST(Extract, SharedDataDoesNotCrash) {
+  const std::filesystem::path root = CHUQU_SHARED_DATA;
+  if (!std::filesystem::exists(root)) GTEST_SKIP() << "no shared data at " << root;
+  ExtractOptions options;
+  options.video.max_seconds = 2;
+  options.audio.max_seconds = 30;
+  int files = 0, ok = 0;
+  std::map<std::string, int> types;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file() || entry.file_size() > 20'000'000) continue;
+    ++files;
+    auto r = Extract(entry.path().string(), options);
+    if (r.ok()) {
+      ++ok;
+      ++types[std::string(ContentTypeName(r->type))];
+    } else {
+      EXPECT_FALSE(r.status().message().empty()) << entry.path();
+    }
+  }
+  EXPECT_GT(files, 0);
+  for (const auto& [t, n] : types) std::printf("  %s: %d\n", t.c_str(), n);
+  std::printf("  %d of %d files extracted\n", ok, files);
+}
+
+}  // namespace
+}  // namespace chuqu::media
