@@ -44,6 +44,8 @@ void CompressRounds(uint32_t s[16], const uint32_t cv[8], const uint8_t block[kB
   s[13] = static_cast<uint32_t>(counter >> 32);
   s[14] = block_len;
   s[15] = flags;
+  // Unrolled so that the schedule's indices are constants and m[] can stay in registers.
+#pragma GCC unroll 7
   for (int r = 0; r < kRounds; ++r) {
     const uint8_t* k = kMsgSchedule.s[r];
     G(s, 0, 4, 8, 12, m[k[0]], m[k[1]]);

@@ -92,7 +92,15 @@ void HashGroup(const uint8_t* const* inputs, size_t blocks, const uint32_t key[8
                counter_hi,
                V::Set1(static_cast<uint32_t>(kBlockLen)),
                V::Set1(block_flags)};
-    for (int r = 0; r < kRounds; ++r) RoundFn<V>(v, m, r);
+    if constexpr (V::kLanes == 16) {
+      // AVX-512 has 32 registers: unrolled, constant schedule indices let all of m[] and
+      // v[] stay in registers (measured +5%). With 16 registers unrolling only spills
+      // more (SSE4.1 measured -13%).
+#pragma GCC unroll 7
+      for (int r = 0; r < kRounds; ++r) RoundFn<V>(v, m, r);
+    } else {
+      for (int r = 0; r < kRounds; ++r) RoundFn<V>(v, m, r);
+    }
     for (int i = 0; i < 8; ++i) h[i] = V::Xor(v[i], v[i + 8]);
     block_flags = flags;
   }
