@@ -31,6 +31,7 @@ struct HashFlags {
   bool json = false;
   double seconds_per_hash = 1.0;
   bool every_frame = false;
+  bool by_timestamp = false;
   bool reference_cli_resize = false;
   int max_side = 8192;
   std::vector<std::string> files;
@@ -104,6 +105,7 @@ Status HashImage(const HashFlags& flags, const std::string& file, pdq::PdqHasher
 Status HashVideo(const HashFlags& flags, const std::string& file) {
   media::VideoFrameOptions options;
   options.seconds_per_frame = flags.every_frame ? 0.0 : flags.seconds_per_hash;
+  options.by_timestamp = flags.by_timestamp;
   CHUQU_ASSIGN_OR_RETURN(auto reader, media::VideoFrameReader::Open(file, options));
   vpdq::VpdqFrameHasher hasher;
   std::vector<vpdq::VpdqFeature> features;
@@ -166,6 +168,8 @@ void AddHashCommand(CLI::App& app) {
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   cmd->add_flag("--every-frame", flags->every_frame, "vpdq: hash every frame");
+  cmd->add_flag("--by-timestamp", flags->by_timestamp,
+                "vpdq: sample by presentation time (variable frame rate) instead of frame index");
   cmd->add_flag("--reference-cli-resize", flags->reference_cli_resize,
                 "pdq/pdq8: first resize to 512x512 as Meta's pdq-photo-hasher does");
   cmd->add_option("--max-side", flags->max_side,
