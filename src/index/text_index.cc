@@ -1,0 +1,416 @@
+#include "index/text_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace chuqu::index {
+
+using text::NormalizedText;
+using text::TextFingerprints;
+
+// Immutable postings block: keys ascending and unique, postings of keys[i] at
+// postings[starts[i] .. starts[i+1]); `dir` maps the top `dir_bits` of a key to the first
+// key index with those bits (a radix directory in front of the binary search).
+struct TextIndex::Segment {
+  std::vector<uint64_t> keys;
+  std::vector<uint32_t> starts;
+  std::vector<Posting> postings;
+  std::vector<uint32_t> dir;
+  int dir_bits = 0;
+
+  static std::unique_ptr<Segment> Build(std::vector<std::pair<uint64_t, Posting>>* entries) {
+    std::stable_sort(entries->begin(), entries->end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    auto s = std::make_unique<Segment>();
+    s->postings.reserve(entries->size());
+    for (const auto& [key, p] : *entries) {
+      if (s->keys.empty() || s->keys.back() != key) {
+        s->keys.push_back(key);
+        s->starts.push_back(static_cast<uint32_t>(s->postings.size()));
+      }
+      s->postings.push_back(p);
+    }
+    s->starts.push_back(static_cast<uint32_t>(s->postings.size()));
+    s->keys.shrink_to_fit();
+    s->starts.shrink_to_fit();
+    if (s->keys.size() >= 4096) {
+      int bits = 1;
+      while ((size_t{1} << (bits + 2)) < s->keys.size() && bits < 24) ++bits;
+      s->dir_bits = bits;
+      s->dir.assign((size_t{1} << bits) + 1, 0);
+      size_t k = 0;
+      for (size_t b = 0; b <= (size_t{1} << bits); ++b) {
+        while (k < s->keys.size() && (s->keys[k] >> (64 - bits)) < b) ++k;
+        s->dir[b] = static_cast<uint32_t>(k);
+      }
+    }
+    return s;
+  }
+
+  std::span<const Posting> Find(uint64_t key) const {
+    auto lo = keys.begin();
+    auto hi = keys.end();
+    if (dir_bits > 0) {
+      const size_t b = key >> (64 - dir_bits);
+      lo = keys.begin() + dir[b];
+      hi = keys.begin() + dir[b + 1];
+    }
+    auto it = std::lower_bound(lo, hi, key);
+    if (it == keys.end() || *it != key) return {};
+    const size_t i = static_cast<size_t>(it - keys.begin());
+    return {postings.data() + starts[i], starts[i + 1] - starts[i]};
+  }
+
+  size_t Bytes() const {
+    return keys.capacity() * sizeof(uint64_t) + starts.capacity() * sizeof(uint32_t) +
+           postings.capacity() * sizeof(Posting) + dir.capacity() * sizeof(uint32_t);
+  }
+};
+
+TextIndex::TextIndex(const TextIndexOptions& options) : options_(options) {}
+TextIndex::~TextIndex() = default;
+TextIndex::TextIndex(TextIndex&&) noexcept = default;
+TextIndex& TextIndex::operator=(TextIndex&&) noexcept = default;
+
+Status TextIndex::Add(uint64_t work, const TextFingerprints& fps) {
+  if (fps.options.k != options_.winnow.k || fps.options.w != options_.winnow.w) {
+    return Status::InvalidArgument("text fingerprints made with k=" +
+                                   std::to_string(fps.options.k) + " w=" +
+                                   std::to_string(fps.options.w) + ", index uses k=" +
+                                   std::to_string(options_.winnow.k) + " w=" +
+                                   std::to_string(options_.winnow.w));
+  }
+  if (slot_of_.count(work) != 0) {
+    return Status::AlreadyExists("work " + std::to_string(work) + " is already indexed");
+  }
+  const auto slot = static_cast<uint32_t>(works_.size());
+  Work w;
+  w.id = work;
+  w.num_tokens = fps.num_tokens;
+  w.original_length = fps.original_length;
+  const size_t n = fps.fingerprints.size();
+  w.position.reserve(n);
+  w.begin.reserve(n);
+  w.end.reserve(n);
+  std::vector<std::pair<uint64_t, Posting>> entries;
+  entries.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const text::TextFingerprint& f = fps.fingerprints[i];
+    w.position.push_back(f.position);
+    w.begin.push_back(f.begin);
+    w.end.push_back(f.end);
+    entries.push_back({f.hash, Posting{slot, static_cast<uint32_t>(i)}});
+  }
+  works_.push_back(std::move(w));
+  slot_of_[work] = slot;
+  ++live_works_;
+  total_postings_ += n;
+  if (!entries.empty()) {
+    segments_.push_back(Segment::Build(&entries));
+    MaybeMerge();
+  }
+  return Status::Ok();
+}
+
+Status TextIndex::Remove(uint64_t work) {
+  auto it = slot_of_.find(work);
+  if (it == slot_of_.end()) {
+    return Status::NotFound("work " + std::to_string(work) + " is not indexed");
+  }
+  Work& w = works_[it->second];
+  w.alive = false;
+  dead_postings_ += w.position.size();
+  w.position = {};
+  w.begin = {};
+  w.end = {};
+  slot_of_.erase(it);
+  --live_works_;
+  if (dead_postings_ > 1024 && dead_postings_ * 2 > total_postings_) Compact();
+  return Status::Ok();
+}
+
+namespace {
+
+// Appends the live postings of `s` (keys with postings) to `out`.
+template <typename Alive>
+void AppendLive(const TextIndex::Segment& s, const Alive& alive,
+                std::vector<std::pair<uint64_t, TextIndex::Posting>>* out) {
+  for (size_t i = 0; i < s.keys.size(); ++i) {
+    for (uint32_t j = s.starts[i]; j < s.starts[i + 1]; ++j) {
+      if (alive(s.postings[j].slot)) out->push_back({s.keys[i], s.postings[j]});
+    }
+  }
+}
+
+}  // namespace
+
+void TextIndex::MaybeMerge() {
+  // Binary-counter merging: keeps O(log n) segments of geometrically growing size.
+  auto alive = [this](uint32_t slot) { return works_[slot].alive; };
+  while (segments_.size() >= 2) {
+    const Segment& a = *segments_[segments_.size() - 2];
+    const Segment& b = *segments_.back();
+    if (a.postings.size() > 2 * b.postings.size()) break;
+    std::vector<std::pair<uint64_t, Posting>> entries;
+    entries.reserve(a.postings.size() + b.postings.size());
+    AppendLive(a, alive, &entries);
+    AppendLive(b, alive, &entries);
+    const size_t purged = a.postings.size() + b.postings.size() - entries.size();
+    dead_postings_ -= std::min(dead_postings_, purged);
+    total_postings_ -= purged;
+    segments_.pop_back();
+    segments_.pop_back();
+    if (!entries.empty()) segments_.push_back(Segment::Build(&entries));
+  }
+}
+
+void TextIndex::Compact() {
+  auto alive = [this](uint32_t slot) { return works_[slot].alive; };
+  std::vector<std::pair<uint64_t, Posting>> entries;
+  entries.reserve(total_postings_ - std::min(total_postings_, dead_postings_));
+  for (const auto& s : segments_) AppendLive(*s, alive, &entries);
+  segments_.clear();
+  total_postings_ = entries.size();
+  dead_postings_ = 0;
+  if (!entries.empty()) segments_.push_back(Segment::Build(&entries));
+}
+
+size_t TextIndex::MemoryBytes() const {
+  size_t bytes = sizeof(*this) + works_.capacity() * sizeof(Work);
+  for (const Work& w : works_) {
+    bytes += (w.position.capacity() + w.begin.capacity() + w.end.capacity()) * sizeof(uint32_t);
+  }
+  bytes += slot_of_.size() * (sizeof(uint64_t) + sizeof(uint32_t) + 2 * sizeof(void*)) +
+           slot_of_.bucket_count() * sizeof(void*);
+  for (const auto& s : segments_) bytes += sizeof(Segment) + s->Bytes();
+  return bytes;
+}
+
+size_t TextIndex::Lookup(uint64_t key, std::vector<Posting>* out) const {
+  size_t n = 0;
+  for (const auto& s : segments_) {
+    std::span<const Posting> p = s->Find(key);
+    n += p.size();
+    if (n <= options_.max_df) out->insert(out->end(), p.begin(), p.end());
+  }
+  return n;
+}
+
+namespace {
+
+struct Hit {
+  uint32_t slot;
+  uint32_t q;   // query token position
+  uint32_t w;   // work token position
+  uint32_t wfp; // work fingerprint index
+};
+
+struct Chain {
+  uint32_t fq, fw;  // first seed (query order)
+  uint32_t lq, lw;  // last seed
+  uint32_t min_w, max_w;
+  uint32_t min_w_fp, max_w_fp;
+  uint32_t seeds;
+  int64_t diag;     // of the last seed
+};
+
+// Extends an alignment from (q, w) one token at a time in direction `step` (+1 / -1) while
+// the running score (+1 match, -1 mismatch) stays within x_drop of its best; returns the
+// number of tokens up to the best point.
+uint32_t XDropExtend(const NormalizedText& a, int64_t q, const NormalizedText& b, int64_t w,
+                     int step, int x_drop) {
+  int score = 0;
+  int best = 0;
+  uint32_t best_len = 0;
+  uint32_t len = 0;
+  const auto na = static_cast<int64_t>(a.size());
+  const auto nb = static_cast<int64_t>(b.size());
+  while (q >= 0 && w >= 0 && q < na && w < nb) {
+    ++len;
+    score += a.tokens[static_cast<size_t>(q)] == b.tokens[static_cast<size_t>(w)] ? 1 : -1;
+    if (score > best) {
+      best = score;
+      best_len = len;
+    } else if (best - score > x_drop) {
+      break;
+    }
+    q += step;
+    w += step;
+  }
+  return best_len;
+}
+
+}  // namespace
+
+std::vector<TextMatch> TextIndex::Search(const NormalizedText& query, const WorkTextSource* texts,
+                                         TextSearchStats* stats) const {
+  std::vector<TextMatch> result;
+  TextSearchStats local;
+  TextSearchStats& st = stats != nullptr ? *stats : local;
+  st = {};
+  if (live_works_ == 0 || options_.max_results == 0) return result;
+  Result<TextFingerprints> qf = text::Winnow(query, options_.winnow);
+  if (!qf.ok()) return result;
+  const auto& qfps = qf->fingerprints;
+  st.query_fingerprints = qfps.size();
+  const uint32_t k = static_cast<uint32_t>(options_.winnow.k);
+
+  // 1. Seeds.
+  std::vector<Hit> hits;
+  std::vector<Posting> postings;
+  for (const text::TextFingerprint& f : qfps) {
+    postings.clear();
+    const size_t df = Lookup(f.hash, &postings);
+    if (df > options_.max_df) {
+      ++st.boilerplate_fingerprints;
+      continue;
+    }
+    for (const Posting& p : postings) {
+      const Work& w = works_[p.slot];
+      if (!w.alive) continue;
+      hits.push_back(Hit{p.slot, f.position, w.position[p.fp], p.fp});
+    }
+  }
+  st.seeds = hits.size();
+  if (hits.empty()) return result;
+  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+    if (a.slot != b.slot) return a.slot < b.slot;
+    if (a.q != b.q) return a.q < b.q;
+    return a.w < b.w;
+  });
+
+  std::vector<Chain> open;
+  std::vector<Chain> done;
+  std::vector<Chain> spans;
+  const double density_unit = 2.0 / (options_.winnow.w + 1);
+  for (size_t g = 0; g < hits.size();) {
+    const uint32_t slot = hits[g].slot;
+    size_t end = g;
+    while (end < hits.size() && hits[end].slot == slot) ++end;
+    ++st.works_considered;
+    const Work& work = works_[slot];
+
+    // 2. Chains along diagonals.
+    open.clear();
+    done.clear();
+    for (size_t i = g; i < end; ++i) {
+      const Hit& h = hits[i];
+      const int64_t diag = int64_t{h.w} - int64_t{h.q};
+      Chain* best = nullptr;
+      int64_t best_drift = 0;
+      for (size_t c = 0; c < open.size();) {
+        if (open[c].lq + options_.max_gap < h.q) {  // expired
+          done.push_back(open[c]);
+          open[c] = open.back();
+          open.pop_back();
+          continue;
+        }
+        const int64_t drift = std::abs(diag - open[c].diag);
+        if (open[c].lq < h.q && drift <= options_.max_drift && (best == nullptr || drift < best_drift)) {
+          best = &open[c];
+          best_drift = drift;
+        }
+        ++c;
+      }
+      if (best == nullptr) {
+        open.push_back(Chain{h.q, h.w, h.q, h.w, h.w, h.w, h.wfp, h.wfp, 1, diag});
+      } else {
+        best->lq = h.q;
+        best->lw = h.w;
+        if (h.w < best->min_w) { best->min_w = h.w; best->min_w_fp = h.wfp; }
+        if (h.w > best->max_w) { best->max_w = h.w; best->max_w_fp = h.wfp; }
+        ++best->seeds;
+        best->diag = diag;
+      }
+    }
+    done.insert(done.end(), open.begin(), open.end());
+    st.chains += done.size();
+
+    // 3. Merge chains close on both sides.
+    std::sort(done.begin(), done.end(), [](const Chain& a, const Chain& b) { return a.fq < b.fq; });
+    spans.clear();
+    for (const Chain& c : done) {
+      Chain* into = nullptr;
+      for (Chain& s : spans) {
+        const bool q_near = c.fq <= s.lq + k + options_.merge_gap;
+        const int64_t w_dist = std::max<int64_t>(0, std::max<int64_t>(c.min_w, s.min_w) -
+                                                        std::min<int64_t>(c.max_w, s.max_w) - k);
+        if (q_near && w_dist <= options_.merge_gap) into = &s;
+      }
+      if (into == nullptr) {
+        spans.push_back(c);
+        continue;
+      }
+      if (c.lq > into->lq) { into->lq = c.lq; into->lw = c.lw; }
+      if (c.min_w < into->min_w) { into->min_w = c.min_w; into->min_w_fp = c.min_w_fp; }
+      if (c.max_w > into->max_w) { into->max_w = c.max_w; into->max_w_fp = c.max_w_fp; }
+      into->seeds += c.seeds;
+    }
+
+    // 4-5. Score, extend, report.
+    const NormalizedText* wt = texts != nullptr ? texts->Find(work.id) : nullptr;
+    if (wt != nullptr && (wt->size() != work.num_tokens || wt->original_length != work.original_length)) {
+      wt = nullptr;  // not the text these fingerprints came from
+    }
+    TextMatch m;
+    m.work = work.id;
+    const double work_fps = static_cast<double>(std::max<size_t>(1, work.position.size()));
+    for (const Chain& s : spans) {
+      if (s.seeds < options_.min_seeds) continue;
+      const double len = static_cast<double>(s.lq - s.fq + 1);
+      const double expected = std::max(1.0, len * density_unit);
+      const double density = std::min(1.0, s.seeds / expected);
+      double evidence = 1.0 - std::exp(-static_cast<double>(s.seeds) / 4.0);
+      // A short work copied (nearly) whole is strong evidence even with few seeds.
+      evidence = std::max(evidence, std::min(1.0, s.seeds / work_fps / 0.6) *
+                                        (1.0 - std::exp(-static_cast<double>(s.seeds) / 2.0)));
+      const double score = evidence * (0.4 + 0.6 * density);
+      if (score < options_.min_score) continue;
+      TextSpan span;
+      span.seeds = s.seeds;
+      span.score = score;
+      uint32_t qb = s.fq;
+      uint32_t qe = s.lq + k;  // exclusive, tokens
+      if (wt != nullptr) {
+        const uint32_t left = XDropExtend(query, int64_t{s.fq} - 1, *wt, int64_t{s.fw} - 1, -1,
+                                          options_.extend_x_drop);
+        const uint32_t right = XDropExtend(query, int64_t{s.lq} + k, *wt, int64_t{s.lw} + k, +1,
+                                           options_.extend_x_drop);
+        qb -= left;
+        qe += right;
+        const uint32_t wb = std::min(s.min_w, s.fw - left);
+        const uint32_t we = std::max(s.max_w + k, s.lw + k + right);
+        span.work_begin = wt->begin[wb];
+        span.work_end = wt->end[we - 1];
+      } else {
+        span.work_begin = work.begin[s.min_w_fp];
+        span.work_end = work.end[s.max_w_fp];
+      }
+      span.query_begin = query.begin[qb];
+      span.query_end = query.end[qe - 1];
+      m.spans.push_back(span);
+      m.score = std::max(m.score, score);
+      m.query_coverage += qe - qb;
+      m.work_coverage += static_cast<double>(s.max_w + k - s.min_w);
+    }
+    if (!m.spans.empty()) {
+      std::sort(m.spans.begin(), m.spans.end(),
+                [](const TextSpan& a, const TextSpan& b) { return a.query_begin < b.query_begin; });
+      m.query_coverage = std::min(1.0, m.query_coverage / std::max<size_t>(1, query.size()));
+      m.work_coverage = std::min(1.0, m.work_coverage / std::max<uint32_t>(1, work.num_tokens));
+      result.push_back(std::move(m));
+    }
+    g = end;
+  }
+
+  std::sort(result.begin(), result.end(), [](const TextMatch& a, const TextMatch& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.query_coverage != b.query_coverage) return a.query_coverage > b.query_coverage;
+    return a.work < b.work;
+  });
+  if (result.size() > options_.max_results) result.resize(options_.max_results);
+  return result;
+}
+
+}  // namespace chuqu::index
