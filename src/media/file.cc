@@ -17,7 +17,7 @@ Status ErrnoStatus(int err, const std::string& what) {
   switch (err) {
     case ENOENT:
     case ENOTDIR:
-      return Status::NotFound(what + ": no such file");
+      return Status::NotFound("no such file");
     case EACCES:
     case EPERM:
       return Status::PermissionDenied(msg);
