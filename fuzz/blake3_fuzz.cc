@@ -45,10 +45,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else if (mode == 2) {
     context = in.ConsumeRandomLengthString(64);
   }
-  const size_t total = in.ConsumeIntegralInRange<size_t>(0, 66 * 1024);
+  const size_t total = in.ConsumeIntegral<uint32_t>() % (66 * 1024 + 1);
   const size_t out_len = in.ConsumeIntegralInRange<size_t>(0, 300);
-  std::vector<size_t> cuts(in.ConsumeIntegralInRange<size_t>(0, 24));
-  for (auto& c : cuts) c = in.ConsumeIntegralInRange<size_t>(0, total);
+  // Cut points come from a seeded generator, so that every input gets many, spread over
+  // the whole message and often near block and chunk boundaries.
+  uint64_t state = in.ConsumeIntegral<uint64_t>();
+  auto next = [&state] {  // splitmix64
+    uint64_t z = (state += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+  };
+  std::vector<size_t> cuts(next() % 25);
+  for (auto& c : cuts) {
+    const size_t unit = next() % 2 ? 1024 : 64;
+    switch (next() % 3) {
+      case 0: c = next() % (total + 1); break;
+      case 1: c = next() % (total / unit + 1) * unit; break;
+      default: c = next() % (total / unit + 1) * unit + next() % 3 - 1; break;
+    }
+    c = std::min(c, total);
+  }
   std::sort(cuts.begin(), cuts.end());
   const std::vector<uint8_t> payload = in.ConsumeRemainingBytes<uint8_t>();
 
