@@ -12,8 +12,10 @@
 //   4. extend: with the registered work's normalised text (WorkTextSource, optional), span
 //      ends are extended by an X-drop alignment to the exact copy boundary; without it the
 //      span covers the matched k-grams only;
-//   5. score in [0,1] from the seed count and the seed density of the span; spans under
-//      min_score are dropped; works are ranked by score and truncated to max_results.
+//   5. score in [0,1] from the seed count, the share of the work covered and the seed
+//      density of the span; spans under min_score are dropped;
+//   6. shadowing: a span mostly inside a much stronger span of another work is dropped;
+//      works are ranked by score and truncated to max_results.
 //
 // Storage: postings live in immutable sorted segments (sorted 64-bit keys + CSR postings),
 // merged like a binary counter as works are added (O(log n) segments; Compact() merges all
@@ -47,7 +49,10 @@ struct TextIndexOptions {
   uint32_t merge_gap = 80;
   // A span needs at least this many seeds, and at least this score, to be reported.
   uint32_t min_seeds = 2;
-  double min_score = 0.3;
+  double min_score = 0.5;
+  // A span is dropped when at least half of its query range lies in a span of another work
+  // with shadow_ratio times as many seeds (0 disables).
+  double shadow_ratio = 2.0;
   // Most works returned (ranked by score).
   size_t max_results = 20;
   // X-drop of the boundary extension (matches +1, mismatches -1), when texts are supplied.
@@ -68,8 +73,8 @@ struct TextMatch {
   uint64_t work = 0;
   double score = 0;             // best span score, in [0,1]
   std::vector<TextSpan> spans;  // by query_begin
-  double query_coverage = 0;    // share of the query's tokens inside spans
-  double work_coverage = 0;     // share of the work's tokens inside spans
+  double query_coverage = 0;    // share of the query's code points inside spans
+  double work_coverage = 0;     // share of the work's code points inside spans
 };
 
 // Supplies registered works' normalised texts for boundary refinement. Optional: search
