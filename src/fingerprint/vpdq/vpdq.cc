@@ -64,6 +64,9 @@ bool ParseDouble(std::string_view s, double& out) {
   return ec == std::errc() && ptr == end && std::isfinite(out);
 }
 
+// Longer than any video (31 years); keeps "%.3f" output short.
+constexpr double kMaxTimestamp = 1e9;
+
 Status LineError(size_t line, const std::string& what) {
   return Status::InvalidArgument("vPDQ hash file line " + std::to_string(line) + ": " + what);
 }
@@ -105,8 +108,8 @@ Result<std::vector<VpdqFeature>> ParseHashFile(std::string_view text) {
     Result<Hash256> h = Hash256::ParseHex(fields[2]);
     if (!h.ok()) return LineError(line_no, h.status().message());
     f.hash = *h;
-    if (!ParseDouble(fields[3], f.timestamp) || f.timestamp < 0) {
-      return LineError(line_no, "timestamp is not a finite non-negative number");
+    if (!ParseDouble(fields[3], f.timestamp) || f.timestamp < 0 || f.timestamp > kMaxTimestamp) {
+      return LineError(line_no, "timestamp is not a number of seconds in 0..1e9");
     }
     out.push_back(f);
   }

@@ -45,7 +45,7 @@ TEST(VpdqFormatTest, ParseRejectsMalformedLines) {
        {std::string("\n"), "0,100," + hex, "0,100," + hex + ",0.0,extra", "x,100," + hex + ",0",
         "-1,100," + hex + ",0", "0,101," + hex + ",0", "0,100," + hex.substr(1) + ",0",
         "0,100," + hex + ",nan", "0,100," + hex + ",", "0, 100," + hex + ",0",
-        "0,100," + hex + ",1e999", "99999999999,100," + hex + ",0"}) {
+        "0,100," + hex + ",1e999", "0,100," + hex + ",1e300", "99999999999,100," + hex + ",0"}) {
     Result<std::vector<VpdqFeature>> r = ParseHashFile(bad);
     EXPECT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
