@@ -18,10 +18,11 @@ namespace chuqu::media {
 
 struct IsccImageOptions {
   uint64_t max_pixels = 1'000'000'000;  // decompression-bomb guard, as ImageDecodeOptions
-  // iscc-sdk calls image_trim_border, but with Pillow >= 9.5 getbbox() on its RGBA image
-  // looks at alpha only, which is opaque after the white fill, so nothing is trimmed.
-  // false reproduces what iscc-sdk computes today; true trims the border whose colour is
-  // pixel (0,0) (the intended behaviour, and Pillow < 9.5). docs/media.md.
+  // iscc-sdk calls image_trim_border, but Pillow's getbbox() on its RGBA difference image
+  // looks at the alpha band only (Pillow 9.4 checked; alpha_only=True by default since
+  // Pillow 10), which is zero after the white fill, so nothing is ever trimmed. false
+  // reproduces what iscc-sdk computes; true trims the border whose colour is pixel (0,0),
+  // the documented intent. docs/media.md.
   bool trim_border = false;
 };
 
