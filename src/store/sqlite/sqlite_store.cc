@@ -388,6 +388,8 @@ Result<std::unique_ptr<SqliteStore::Connection>> SqliteStore::Connect(bool write
   sqlite3_busy_timeout(db, options_.busy_timeout_ms);
   CHUQU_RETURN_IF_ERROR(c->Exec("PRAGMA cell_size_check=ON"));
   CHUQU_RETURN_IF_ERROR(c->Exec("PRAGMA synchronous=FULL"));
+  const std::string cache = "PRAGMA cache_size=-" + std::to_string(options_.cache_size_kib);
+  CHUQU_RETURN_IF_ERROR(c->Exec(cache.c_str()));
   if (!writer) CHUQU_RETURN_IF_ERROR(c->Exec("PRAGMA query_only=ON"));
   return c;
 }

@@ -27,6 +27,9 @@ struct SqliteOptions {
   int busy_timeout_ms = 5000;
   // Create the file and schema if absent; otherwise a missing file is NotFound.
   bool create_if_missing = true;
+  // Page cache per connection, KiB (SQLite's default is 2 MiB). Keeps the upper B-tree levels
+  // that every proof walks in memory on large logs.
+  int cache_size_kib = 16384;
 };
 
 class SqliteStore final : public Store {
@@ -39,6 +42,7 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<Snapshot>> NewSnapshot() override;
 
   // Full PRAGMA integrity_check (slow; for `chuqu log check`). Corruption with SQLite's report.
+  // Uses the writer connection: not concurrently with Append.
   [[nodiscard]] Status IntegrityCheck();
 
   class Connection;  // a sqlite3 handle with its prepared statements (sqlite_store.cc)

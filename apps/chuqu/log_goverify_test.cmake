@@ -1,0 +1,46 @@
+# ctest script: builds a log with `chuqu log` and has the independent Go verifier
+# (tests/goverify, golang.org/x/mod/sumdb) check every receipt `append` and `prove` printed and
+# every consistency proof `consistency` printed, and reject receipts for the wrong entry.
+# Usage: cmake -DCHUQU=... -DGOVERIFY=... -DDIR=... -P log_goverify_test.cmake
+file(REMOVE_RECURSE ${DIR})
+file(MAKE_DIRECTORY ${DIR})
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${err}")
+  endif()
+endfunction()
+run(${CHUQU} log init --data ${DIR}/data --origin goverify.test/chuqu-log OUTPUT_QUIET)
+set(n 12)
+math(EXPR last "${n} - 1")
+set(manifest "keys data/log.vkey\n")
+foreach(i RANGE ${last})
+  file(WRITE ${DIR}/e${i} "entry number ${i} of the goverify test")
+  execute_process(COMMAND ${CHUQU} log append --data ${DIR}/data ${DIR}/e${i}
+                  OUTPUT_FILE ${DIR}/append${i}.tlog-proof RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "append ${i} failed")
+  endif()
+  execute_process(COMMAND ${CHUQU} log checkpoint --data ${DIR}/data
+                  OUTPUT_FILE ${DIR}/c${i}.checkpoint RESULT_VARIABLE rc)
+  string(APPEND manifest "accept inclusion append${i}.tlog-proof e${i}\n")
+endforeach()
+execute_process(COMMAND ${CHUQU} log checkpoint --data ${DIR}/data OUTPUT_FILE ${DIR}/latest.checkpoint)
+foreach(i RANGE ${last})
+  math(EXPR size "${i} + 1")
+  math(EXPR other "(${i} + 1) % ${n}")
+  execute_process(COMMAND ${CHUQU} log prove --data ${DIR}/data --index ${i}
+                  OUTPUT_FILE ${DIR}/prove${i}.tlog-proof)
+  execute_process(COMMAND ${CHUQU} log consistency --data ${DIR}/data --old ${size}
+                  OUTPUT_FILE ${DIR}/p${i}.proof)
+  string(APPEND manifest "accept inclusion prove${i}.tlog-proof e${i}\n")
+  string(APPEND manifest "reject inclusion prove${i}.tlog-proof e${other}\n")
+  string(APPEND manifest "accept consistency c${i}.checkpoint latest.checkpoint p${i}.proof\n")
+  string(APPEND manifest "accept checkpoint c${i}.checkpoint\n")
+endforeach()
+file(WRITE ${DIR}/manifest.txt "${manifest}")
+execute_process(COMMAND ${GOVERIFY} ${DIR}/manifest.txt RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+message("${out}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "the Go verifier rejected chuqu log output")
+endif()
