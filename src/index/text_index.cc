@@ -370,6 +370,34 @@ std::vector<TextMatch> TextIndex::Search(const NormalizedText& query, const Work
       }
       spans.resize(kept);
     }
+    // Neighbouring spans that map near each other in the work (clause swaps, long edited
+    // copies) are one detection; the allowed gap grows with the spans (a long copy with a
+    // deleted clause stays one detection).
+    std::sort(spans.begin(), spans.end(), [](const Chain& a, const Chain& b) { return a.fq < b.fq; });
+    {
+      size_t n = 0;
+      for (size_t i = 0; i < spans.size(); ++i) {
+        if (n > 0) {
+          Chain& p = spans[n - 1];
+          const Chain& c = spans[i];
+          const int64_t len = std::min<int64_t>(p.lq - p.fq, c.lq - c.fq) + k;
+          const int64_t allowed = std::max<int64_t>(options_.merge_gap, len / 2);
+          const int64_t q_gap = int64_t{c.fq} - (int64_t{p.lq} + k);
+          const int64_t w_gap = std::max<int64_t>(c.min_w, p.min_w) -
+                                std::min<int64_t>(c.max_w, p.max_w) - k;
+          const bool w_disjoint = c.min_w > p.max_w || c.max_w < p.min_w;
+          if (q_gap <= allowed && w_gap <= allowed && w_disjoint) {
+            if (c.lq > p.lq) { p.lq = c.lq; p.lw = c.lw; }
+            if (c.min_w < p.min_w) { p.min_w = c.min_w; p.min_w_fp = c.min_w_fp; }
+            if (c.max_w > p.max_w) { p.max_w = c.max_w; p.max_w_fp = c.max_w_fp; }
+            p.seeds += c.seeds;
+            continue;
+          }
+        }
+        spans[n++] = spans[i];
+      }
+      spans.resize(n);
+    }
 
     // 4-5. Score, extend, report.
     const NormalizedText* wt = texts != nullptr ? texts->Find(work.id) : nullptr;
