@@ -443,12 +443,25 @@ std::vector<TextMatch> TextIndex::Search(const NormalizedText& query, const Work
       span.query_end = query.end[qe - 1];
       m.spans.push_back(span);
     }
+    for (const TextSpan& sp : m.spans) m.score = std::max(m.score, sp.score);
     if (!m.spans.empty()) result.push_back(std::move(m));
     g = end;
   }
 
   // 6. Shadowing: a span mostly inside a much stronger span of another work is that
   // work's text quoted by this one (shared phrases), not a second source.
+  auto by_rank = [](const TextMatch& a, const TextMatch& b) {
+    if (a.score != b.score) return a.score > b.score;
+    return a.work < b.work;
+  };
+  // Bounded work from here on: only the best candidates can reach the answer (a common phrase
+  // may match thousands of works when the boilerplate filter is relaxed).
+  const size_t budget = std::max<size_t>(64, 8 * options_.max_results);
+  if (result.size() > budget) {
+    std::partial_sort(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(budget),
+                      result.end(), by_rank);
+    result.resize(budget);
+  }
   if (options_.shadow_ratio > 0) {
     struct Ref {
       size_t m, s;
