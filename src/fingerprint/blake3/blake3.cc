@@ -212,7 +212,9 @@ void SubtreeCvs(const Backend& be, const uint8_t* input, size_t num_chunks,
 
 Blake3Hasher::Blake3Hasher() : Blake3Hasher(blake3_internal::kIv, 0) {}
 
-Blake3Hasher::Blake3Hasher(const uint32_t key[8], uint8_t flags) : flags_(flags) {
+Blake3Hasher::Blake3Hasher(const uint32_t key[8], uint8_t flags) : tree_(key, flags) {}
+
+Blake3Hasher::Tree::Tree(const uint32_t key[8], uint8_t flags) : flags_(flags) {
   std::memcpy(key_, key, sizeof(key_));
   Reset();
 }
@@ -232,12 +234,12 @@ Blake3Hasher Blake3Hasher::DeriveKey(std::string_view context) {
   return Blake3Hasher(words, blake3_internal::kDeriveKeyMaterial);
 }
 
-void Blake3Hasher::Reset() {
+void Blake3Hasher::Tree::Reset() {
   cv_stack_len_ = 0;
   ChunkReset(0);
 }
 
-void Blake3Hasher::ChunkReset(uint64_t chunk_counter) {
+void Blake3Hasher::Tree::ChunkReset(uint64_t chunk_counter) {
   std::memcpy(chunk_cv_, key_, sizeof(chunk_cv_));
   chunk_counter_ = chunk_counter;
   std::memset(buf_, 0, sizeof(buf_));
@@ -245,12 +247,12 @@ void Blake3Hasher::ChunkReset(uint64_t chunk_counter) {
   blocks_compressed_ = 0;
 }
 
-uint8_t Blake3Hasher::ChunkStartFlag() const { return blocks_compressed_ == 0 ? kChunkStart : 0; }
+uint8_t Blake3Hasher::Tree::ChunkStartFlag() const { return blocks_compressed_ == 0 ? kChunkStart : 0; }
 
 // Buffers the last block seen: it is compressed only once more input proves it is not
 // the chunk's last (which needs CHUNK_END, and ROOT if the chunk is the whole input).
 // REQUIRES: ChunkLen() + len <= kChunkLen.
-void Blake3Hasher::ChunkUpdate(const uint8_t* data, size_t len) {
+void Blake3Hasher::Tree::ChunkUpdate(const uint8_t* data, size_t len) {
   if (len == 0) return;
   if (buf_len_ > 0) {
     const size_t take = std::min(kBlockLen - buf_len_, len);
@@ -278,7 +280,7 @@ void Blake3Hasher::ChunkUpdate(const uint8_t* data, size_t len) {
 
 // Merges completed subtrees so that the stack holds one CV per 1-bit of total_chunks
 // (spec §5.1.2, lazy merging: the newest CV is merged only once more input arrives).
-void Blake3Hasher::MergeCvStack(uint64_t total_chunks) {
+void Blake3Hasher::Tree::MergeCvStack(uint64_t total_chunks) {
   const size_t post_merge = static_cast<size_t>(std::popcount(total_chunks));
   while (cv_stack_len_ > post_merge) {
     uint8_t* left = cv_stack_ + (cv_stack_len_ - 2) * kBlake3OutLen;
@@ -287,7 +289,7 @@ void Blake3Hasher::MergeCvStack(uint64_t total_chunks) {
   }
 }
 
-void Blake3Hasher::PushCv(const uint8_t cv[32], uint64_t chunk_counter) {
+void Blake3Hasher::Tree::PushCv(const uint8_t cv[32], uint64_t chunk_counter) {
   MergeCvStack(chunk_counter);
   CHUQU_CHECK(cv_stack_len_ <= kMaxDepth);
   std::memcpy(cv_stack_ + cv_stack_len_ * kBlake3OutLen, cv, kBlake3OutLen);
@@ -299,9 +301,34 @@ void Blake3Hasher::Update(std::string_view data) {
 }
 
 void Blake3Hasher::Update(std::span<const uint8_t> data) {
-  const Backend& be = blake3_internal::ActiveBackend();
   const uint8_t* in = data.data();
   size_t len = data.size();
+  if (len == 0) return;
+  if (pending_len_ > 0) {
+    const size_t take = std::min(kPendingLen - pending_len_, len);
+    std::memcpy(pending_ + pending_len_, in, take);
+    pending_len_ += take;
+    in += take;
+    len -= take;
+    if (pending_len_ < kPendingLen) return;
+    tree_.Update(pending_, kPendingLen);
+    pending_len_ = 0;
+  }
+  const size_t direct = len - len % kPendingLen;
+  tree_.Update(in, direct);
+  if (len > direct) {
+    std::memcpy(pending_, in + direct, len - direct);
+    pending_len_ = len - direct;
+  }
+}
+
+void Blake3Hasher::Reset() {
+  tree_.Reset();
+  pending_len_ = 0;
+}
+
+void Blake3Hasher::Tree::Update(const uint8_t* in, size_t len) {
+  const Backend& be = blake3_internal::ActiveBackend();
   if (len == 0) return;
   if (ChunkLen() > 0) {
     const size_t take = std::min(kChunkLen - ChunkLen(), len);
@@ -353,6 +380,16 @@ void Blake3Hasher::Update(std::span<const uint8_t> data) {
 }
 
 void Blake3Hasher::Finalize(std::span<uint8_t> out) const {
+  if (pending_len_ == 0) {
+    tree_.Finalize(out);
+    return;
+  }
+  Tree tree = tree_;
+  tree.Update(pending_, pending_len_);
+  tree.Finalize(out);
+}
+
+void Blake3Hasher::Tree::Finalize(std::span<uint8_t> out) const {
   Output o;
   size_t remaining = cv_stack_len_;
   if (remaining == 0 || ChunkLen() > 0) {
@@ -397,9 +434,12 @@ std::array<uint8_t, kBlake3OutLen> Blake3(std::span<const uint8_t> data) {
     StoreCvBytes(cv, out.data());
     return out;
   }
-  Blake3Hasher h;
-  h.Update(data);
-  return h.Finalize();
+  // Larger inputs go to the tree directly: no pending buffer to fill or copy.
+  Blake3Hasher::Tree tree(blake3_internal::kIv, 0);
+  tree.Update(data.data(), data.size());
+  std::array<uint8_t, kBlake3OutLen> out;
+  tree.Finalize(out);
+  return out;
 }
 
 }  // namespace chuqu
