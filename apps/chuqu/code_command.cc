@@ -18,8 +18,10 @@
 
 #include "chuqu/iscc.h"
 #include "commands.h"
+#include "fingerprint/pdq/pdq_hasher.h"
 #include "media/extract.h"
 #include "media/file.h"
+#include "media/image.h"
 
 namespace chuqu::app {
 namespace {
@@ -37,7 +39,21 @@ struct FileCode {
   std::string sha256;  // lower-case hex
   // Further per-media fingerprints (e.g. PDQ for images) belong here, filled in CodeFile
   // and written by ToJson / PrintText.
+  std::optional<pdq::PdqResult> pdq;  // images: Meta's PDQ hash and quality
 };
+
+// PDQ of an image at full resolution (shrunk on load only above 8192 px, as `chuqu hash`).
+std::optional<pdq::PdqResult> PdqOfImage(const std::string& path) {
+  media::ImageDecodeOptions options;
+  options.max_long_side = 8192;
+  Result<media::RgbImage> img = media::DecodeImageRgb(path, options);
+  if (!img.ok()) return std::nullopt;
+  pdq::PdqHasher hasher;
+  Result<pdq::PdqResult> r = hasher.HashRgb(
+      {img->rgb.data(), img->width, img->height, 3 * static_cast<size_t>(img->width)});
+  if (!r.ok()) return std::nullopt;
+  return *r;
+}
 
 constexpr size_t kReadBuffer = 1 << 20;  // 1 MiB: Data/Instance/SHA-256 are streamed
 
@@ -130,6 +146,7 @@ Result<FileCode> CodeFile(const std::string& path) {
     out.content = std::move(cc);
     out.meta = MetaUnit(path, content.title);
   }
+  if (content.type == media::ContentType::kImage) out.pdq = PdqOfImage(path);
   CHUQU_ASSIGN_OR_RETURN(Digests d, HashFile(path));
   out.data = std::move(d.data);
   out.instance = std::move(d.instance);
@@ -155,6 +172,10 @@ nlohmann::ordered_json ToJson(const FileCode& c) {
   j["iscc"] = c.iscc;
   j["units"] = std::move(units);
   j["sha256"] = c.sha256;
+  if (c.pdq) {
+    j["pdq"] = {{"hash", c.pdq->hash.Hex()}, {"quality", c.pdq->quality}};
+    if (c.pdq->too_small) j["pdq"]["too_small"] = true;
+  }
   return j;
 }
 
@@ -167,6 +188,10 @@ void PrintText(const FileCode& c, std::ostream& out) {
   out << "  data      " << c.data << "\n";
   out << "  instance  " << c.instance << "\n";
   out << "  sha256    " << c.sha256 << "\n";
+  if (c.pdq) {
+    out << "  pdq       " << c.pdq->hash.Hex() << " (quality " << c.pdq->quality
+        << (c.pdq->too_small ? ", too small to hash" : "") << ")\n";
+  }
 }
 
 }  // namespace
