@@ -1,5 +1,6 @@
 #include "ledger/sequencer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "ledger/tiles.h"
@@ -171,6 +172,11 @@ std::string Sequencer::LatestCheckpoint() const {
   return latest_note_;
 }
 
+SequencerStats Sequencer::Stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
 void Sequencer::Run() {
   const size_t max_batch = std::max<size_t>(1, options_.max_batch_entries);
   std::unique_lock<std::mutex> lock(mu_);
@@ -209,6 +215,10 @@ void Sequencer::Commit(std::vector<Pending>& batch) {
     // re-read the truth before the next batch. If even that fails, stop accepting entries.
     Status reload = Load();
     if (!reload.ok()) failed_ = reload.WithContext("sequencer stopped after a failed commit");
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.failed_batches;
+    }
     fail_all(note.status());
     return;
   }
@@ -274,13 +284,20 @@ Result<std::string> Sequencer::CommitBatch(std::vector<Pending>& batch, CachedHa
       return Status::Ok();
     };
   }
+  const auto commit_start = std::chrono::steady_clock::now();
   CHUQU_RETURN_IF_ERROR(store_.Append(append));
+  const auto commit_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - commit_start);
   reader.Committed();
   size_ = new_size;
   root_ = new_root;
   {
     std::lock_guard<std::mutex> lock(mu_);
     latest_note_ = note;
+    ++stats_.batches;
+    stats_.entries += batch.size();
+    stats_.max_batch = std::max<uint64_t>(stats_.max_batch, batch.size());
+    stats_.commit_micros += static_cast<uint64_t>(commit_micros.count());
   }
   return note;
 }

@@ -56,6 +56,15 @@ struct SequencedEntry {
   Receipt receipt;  // inclusion proof against the first checkpoint that includes the entry
 };
 
+// Counters since Start, for logs and benchmarks.
+struct SequencerStats {
+  uint64_t batches = 0;        // committed batches
+  uint64_t entries = 0;        // committed entries
+  uint64_t failed_batches = 0;
+  uint64_t max_batch = 0;      // largest committed batch
+  uint64_t commit_micros = 0;  // total time in store Append (the durable commit)
+};
+
 // Writes the size-0 checkpoint of a new log. FailedPrecondition if the store already has one.
 [[nodiscard]] Status InitLog(store::Store& store, const NoteSigner& signer);
 
@@ -80,6 +89,8 @@ class Sequencer {
 
   // The latest committed checkpoint (signed note). Thread-safe.
   std::string LatestCheckpoint() const;
+  // Thread-safe.
+  SequencerStats Stats() const;
 
  private:
   struct Pending {
@@ -111,6 +122,7 @@ class Sequencer {
   std::deque<Pending> queue_;   // guarded by mu_
   bool stopping_ = false;       // guarded by mu_
   std::string latest_note_;     // guarded by mu_
+  SequencerStats stats_;        // guarded by mu_
   std::thread writer_;
 };
 

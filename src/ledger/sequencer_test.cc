@@ -99,6 +99,11 @@ TEST_F(SequencerTest, ConcurrentAppendersGetDistinctIndexesAndValidReceipts) {
   }
   constexpr uint64_t kTotal = kThreads * kPerThread;
   EXPECT_EQ(*indexes.rbegin(), kTotal - 1);
+  SequencerStats stats = sequencer->Stats();
+  EXPECT_EQ(stats.entries, kTotal);
+  EXPECT_GE(stats.batches, 2u);
+  EXPECT_LE(stats.batches, kTotal);
+  EXPECT_EQ(stats.failed_batches, 0u);
   auto latest = LatestCheckpoint(*snap, *verifier_);
   ASSERT_TRUE(latest.ok()) << latest.status().ToString();
   EXPECT_EQ(latest->checkpoint.size, kTotal);
@@ -217,6 +222,7 @@ TEST_F(SequencerTest, ExtraWritesShareTheTransaction) {
     };
     auto failed = sequencer->Append("second", fail).get();
     EXPECT_FALSE(failed.ok());
+    EXPECT_EQ(sequencer->Stats().failed_batches, 1u);
     // The failed batch left nothing behind and the sequencer carries on from the same size.
     auto next = sequencer->Append("third").get();
     ASSERT_TRUE(next.ok()) << next.status().ToString();
