@@ -76,6 +76,9 @@ namespace chuqu::iscc_internal {
 // Python-exact text normalisation (see text_normalize.cc). InvalidArgument on bad UTF-8.
 Result<std::string> TextClean(std::string_view utf8);
 Result<std::string> TextCollapse(std::string_view utf8);
+// The same computed the plain way with ICU only (the test oracle for TextCollapse's
+// fast paths).
+Result<std::string> TextCollapseReference(std::string_view utf8);
 // " ".join(text.split()). REQUIRES: valid UTF-8.
 std::string TextRemoveNewlines(std::string_view utf8);
 }  // namespace chuqu::iscc_internal

@@ -429,3 +429,46 @@ TEST(IsccText, CleanAndCollapse) {
 
 }  // namespace
 }  // namespace chuqu
+
+namespace chuqu {
+namespace {
+
+std::string Utf8Of(char32_t c) {
+  std::string s;
+  iscc_internal::AppendUtf8(c, &s);
+  return s;
+}
+
+// The table and ASCII fast paths of text_collapse equal the plain ICU computation.
+TEST(IsccText, CollapseFastPathsMatchIcuForEveryBmpCodePoint) {
+  for (char32_t c = 0; c < 0x10000; ++c) {
+    if (c >= 0xD800 && c <= 0xDFFF) continue;
+    const std::string s = "Ab" + Utf8Of(c) + "\xCC\x81z";  // with a combining acute after it
+    const auto fast = iscc_internal::TextCollapse(s);
+    const auto ref = iscc_internal::TextCollapseReference(s);
+    ASSERT_TRUE(fast.ok() && ref.ok());
+    ASSERT_EQ(*fast, *ref) << "U+" << std::hex << static_cast<uint32_t>(c);
+  }
+}
+
+TEST(IsccText, CollapseFastPathsMatchIcuOnTrickyStrings) {
+  static const char32_t kPool[] = {
+      U'a', U'Z', U' ', U'\t', U'\n', U'.', U'\'', U'-', U'1', 0x00E9, 0x0301, 0x0327, 0x0345, 0x03A3, 0x03C3,
+      0x03C2, 0x0386, 0x0390, 0xD55C, 0x1100, 0x1161, 0x11A8, 0x3131, 0x314F, 0xFB01, 0x2460, 0xFF21, 0x0130,
+      0x00DF, 0x1E9E, 0x0628, 0x0915, 0x093C, 0x0E01, 0x1F600, 0x1D400, 0x0F73, 0x0344, 0x212A, 0x2126, 0x00B5,
+      0x0149, 0x01F0, 0x1E9B, 0x03D3, 0x00AD, 0x200D, 0x00A0, 0x3000, 0x2028, 0x0399, 0x1FBC, 0x1F88, 0x0316,
+      0x05B0, 0x0E48, 0x3099, 0x304B, 0xFF76, 0xFF9E, 0x2000, 0x0041, 0x030A, 0x212B, 0x00C5};
+  std::mt19937 rng(37);
+  for (int trial = 0; trial < 5000; ++trial) {
+    std::string s;
+    const int len = 1 + static_cast<int>(rng() % 24);
+    for (int i = 0; i < len; ++i) s += Utf8Of(kPool[rng() % std::size(kPool)]);
+    const auto fast = iscc_internal::TextCollapse(s);
+    const auto ref = iscc_internal::TextCollapseReference(s);
+    ASSERT_TRUE(fast.ok() && ref.ok());
+    ASSERT_EQ(*fast, *ref) << "input: " << s;
+  }
+}
+
+}  // namespace
+}  // namespace chuqu

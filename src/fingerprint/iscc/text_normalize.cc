@@ -135,40 +135,34 @@ std::string TextRemoveNewlines(std::string_view utf8) {
   return ToUtf8(out);
 }
 
-Result<std::string> TextCollapse(std::string_view utf8) {
-  // Drop whitespace (all Python whitespace is Z* or C*) and categories C*, M*, P*.
-  constexpr uint32_t kDrop = U_GC_C_MASK | U_GC_M_MASK | U_GC_P_MASK | U_GC_Z_MASK;
-  // Pure ASCII (the common case) is its own NFD and NFKC, and lower() is ASCII
-  // lower-casing, so only the category filter remains; categories still come from ICU.
-  static const std::array<bool, 128> kAsciiDrop = [] {
-    std::array<bool, 128> t{};
-    for (UChar32 c = 0; c < 128; ++c) t[static_cast<size_t>(c)] = (U_GET_GC_MASK(c) & kDrop) != 0;
-    return t;
-  }();
-  // Same decision for the BMP as a table (u_charType is an out-of-line call).
-  static const std::vector<bool> kBmpDrop = [] {
-    std::vector<bool> t(0x10000);
-    for (UChar32 c = 0; c < 0x10000; ++c) t[static_cast<size_t>(c)] = (U_GET_GC_MASK(c) & kDrop) != 0;
-    return t;
-  }();
-  if (std::all_of(utf8.begin(), utf8.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
-    std::string out;
-    out.reserve(utf8.size());
-    for (const char ch : utf8) {
-      const char c = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + ('a' - 'A')) : ch;
-      if (!kAsciiDrop[static_cast<unsigned char>(c)]) out.push_back(c);
-    }
-    return out;
-  }
-  CHUQU_RETURN_IF_ERROR(CheckUtf8(utf8, "text"));
-  const Normalizers& norm = GetNormalizers();
+namespace {
+
+// Drop whitespace (all Python whitespace is Z* or C*) and categories C*, M*, P*.
+constexpr uint32_t kCollapseDrop = U_GC_C_MASK | U_GC_M_MASK | U_GC_P_MASK | U_GC_Z_MASK;
+
+bool Dropped(UChar32 c) { return (U_GET_GC_MASK(c) & kCollapseDrop) != 0; }
+
+Result<std::string> Nfkc(std::string_view utf8) {
+  UErrorCode st = U_ZERO_ERROR;
+  std::string out;
+  out.reserve(utf8.size());
+  icu::StringByteSink<std::string> sink(&out);
+  GetNormalizers().nfkc->normalizeUTF8(0, icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())),
+                                       sink, nullptr, st);
+  if (U_FAILURE(st)) return Status::Internal("ICU NFKC normalisation failed");
+  return out;
+}
+
+// filter(lower(NFD(text))) with ICU, the steps of text_collapse before the final NFKC.
+// REQUIRES: valid UTF-8.
+Result<std::string> CollapseBeforeNfkc(std::string_view utf8) {
   UErrorCode st = U_ZERO_ERROR;
   std::string nfd;
   nfd.reserve(utf8.size() + utf8.size() / 4);
   {
     icu::StringByteSink<std::string> sink(&nfd);
-    norm.nfd->normalizeUTF8(0, icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())), sink,
-                            nullptr, st);
+    GetNormalizers().nfd->normalizeUTF8(0, icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())),
+                                        sink, nullptr, st);
   }
   if (U_FAILURE(st)) return Status::Internal("ICU NFD normalisation failed");
   // Python str.lower(): full lower-case mapping incl. SpecialCasing and Final_Sigma
@@ -181,34 +175,135 @@ Result<std::string> TextCollapse(std::string_view utf8) {
                               nullptr, st);
   }
   if (U_FAILURE(st)) return Status::Internal("ICU lower-casing failed");
+  // Same decision as Dropped() for the BMP as a table (u_charType is an out-of-line call).
+  static const std::vector<bool> kBmpDrop = [] {
+    std::vector<bool> t(0x10000);
+    for (UChar32 c = 0; c < 0x10000; ++c) t[static_cast<size_t>(c)] = Dropped(c);
+    return t;
+  }();
   std::string kept(lower.size(), '\0');
   size_t kept_len = 0;
-  {
-    const auto* p = reinterpret_cast<const uint8_t*>(lower.data());
-    const int32_t n = static_cast<int32_t>(lower.size());
-    for (int32_t i = 0; i < n;) {
-      if (p[i] < 0x80) {
-        if (!kAsciiDrop[p[i]]) kept[kept_len++] = static_cast<char>(p[i]);
-        ++i;
-        continue;
-      }
-      const int32_t start = i;
-      UChar32 c;
-      U8_NEXT(p, i, n, c);
-      if (c < 0 || (c < 0x10000 ? kBmpDrop[static_cast<size_t>(c)] : (U_GET_GC_MASK(c) & kDrop) != 0)) continue;
-      for (int32_t k = start; k < i; ++k) kept[kept_len++] = static_cast<char>(p[k]);
-    }
+  const auto* p = reinterpret_cast<const uint8_t*>(lower.data());
+  const int32_t n = static_cast<int32_t>(lower.size());
+  for (int32_t i = 0; i < n;) {
+    const int32_t start = i;
+    UChar32 c;
+    U8_NEXT(p, i, n, c);
+    if (c < 0 || (c < 0x10000 ? kBmpDrop[static_cast<size_t>(c)] : Dropped(c))) continue;
+    for (int32_t k = start; k < i; ++k) kept[kept_len++] = static_cast<char>(p[k]);
   }
   kept.resize(kept_len);
-  std::string out;
-  out.reserve(kept.size());
-  {
-    icu::StringByteSink<std::string> sink(&out);
-    norm.nfkc->normalizeUTF8(0, icu::StringPiece(kept.data(), static_cast<int32_t>(kept.size())), sink,
-                             nullptr, st);
+  return kept;
+}
+
+// Per-code-point form of filter(lower(NFD(.))) for the BMP. Exact when a text has no
+// code point marked `contextual`: NFD decomposes each code point on its own and only
+// reorders non-starters (ccc != 0); root-locale lower-casing is per code point except
+// Final_Sigma (U+03A3); the filter is per code point. So a code point is contextual if its
+// NFD contains U+03A3 or a non-starter that survives lower+filter (whose order could
+// then matter). Surrogates never occur in valid UTF-8.
+struct CollapseTable {
+  std::vector<uint32_t> offset;  // 0x10001 entries into `bytes`
+  std::string bytes;
+  std::vector<bool> contextual;
+
+  CollapseTable() : offset(0x10001), contextual(0x10000) {
+    for (UChar32 c = 0; c < 0x10000; ++c) {
+      offset[static_cast<size_t>(c)] = static_cast<uint32_t>(bytes.size());
+      if (U_IS_SURROGATE(c)) continue;
+      std::string one;
+      AppendUtf8(static_cast<char32_t>(c), &one);
+      auto collapsed = CollapseBeforeNfkc(one);
+      CHUQU_CHECK(collapsed.ok());
+      bytes += *collapsed;
+      UErrorCode st = U_ZERO_ERROR;
+      const icu::UnicodeString nfd = GetNormalizers().nfd->normalize(icu::UnicodeString(c), st);
+      CHUQU_CHECK(U_SUCCESS(st));
+      for (int32_t i = 0; i < nfd.length();) {
+        const UChar32 d = nfd.char32At(i);
+        i += U16_LENGTH(d);
+        bool ctx = d == 0x03A3;
+        if (!ctx && u_getCombiningClass(d) != 0) {
+          std::string d8;
+          AppendUtf8(static_cast<char32_t>(d), &d8);
+          auto dc = CollapseBeforeNfkc(d8);
+          ctx = !dc.ok() || !dc->empty();
+        }
+        if (ctx) contextual[static_cast<size_t>(c)] = true;
+      }
+    }
+    offset[0x10000] = static_cast<uint32_t>(bytes.size());
   }
-  if (U_FAILURE(st)) return Status::Internal("ICU NFKC normalisation failed");
-  return out;
+};
+
+const CollapseTable& GetCollapseTable() {
+  static const CollapseTable t;
+  return t;
+}
+
+}  // namespace
+
+Result<std::string> TextCollapseReference(std::string_view utf8) {
+  CHUQU_RETURN_IF_ERROR(CheckUtf8(utf8, "text"));
+  CHUQU_ASSIGN_OR_RETURN(std::string kept, CollapseBeforeNfkc(utf8));
+  return Nfkc(kept);
+}
+
+Result<std::string> TextCollapse(std::string_view utf8) {
+  // Pure ASCII (the common case) is its own NFD and NFKC, and lower() is ASCII
+  // lower-casing, so only the category filter remains; categories still come from ICU.
+  static const std::array<bool, 128> kAsciiDrop = [] {
+    std::array<bool, 128> t{};
+    for (UChar32 c = 0; c < 128; ++c) t[static_cast<size_t>(c)] = Dropped(c);
+    return t;
+  }();
+  if (std::all_of(utf8.begin(), utf8.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    std::string out;
+    out.reserve(utf8.size());
+    for (const char ch : utf8) {
+      const char c = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + ('a' - 'A')) : ch;
+      if (!kAsciiDrop[static_cast<unsigned char>(c)]) out.push_back(c);
+    }
+    return out;
+  }
+  CHUQU_RETURN_IF_ERROR(CheckUtf8(utf8, "text"));
+  // Table lookups per code point, then one NFKC pass. filter(lower(NFD(.))) distributes
+  // over a split at an ASCII whitespace character (a starter without decomposition that is
+  // neither cased nor case-ignorable, so neither reordering nor Final_Sigma looks across
+  // it, and the filter drops it); a word holding a contextual or supplementary code point
+  // is therefore computed on its own with ICU.
+  const CollapseTable& table = GetCollapseTable();
+  std::string kept;
+  kept.reserve(utf8.size());
+  const auto* p = reinterpret_cast<const uint8_t*>(utf8.data());
+  const int32_t n = static_cast<int32_t>(utf8.size());
+  int32_t word_start = 0;        // input offset after the last ASCII whitespace
+  size_t word_start_kept = 0;    // kept.size() at that point
+  auto is_space = [](uint8_t b) { return b == ' ' || (b >= 0x09 && b <= 0x0D); };
+  for (int32_t i = 0; i < n;) {
+    if (is_space(p[i])) {
+      ++i;
+      word_start = i;
+      word_start_kept = kept.size();
+      continue;
+    }
+    UChar32 c;
+    U8_NEXT(p, i, n, c);
+    if (c >= 0 && c < 0x10000 && !table.contextual[static_cast<size_t>(c)]) {
+      const uint32_t b = table.offset[static_cast<size_t>(c)], e = table.offset[static_cast<size_t>(c) + 1];
+      kept.append(table.bytes, b, e - b);
+      continue;
+    }
+    int32_t word_end = i;
+    while (word_end < n && !is_space(p[word_end])) ++word_end;
+    kept.resize(word_start_kept);
+    CHUQU_ASSIGN_OR_RETURN(
+        std::string word,
+        CollapseBeforeNfkc(utf8.substr(static_cast<size_t>(word_start), static_cast<size_t>(word_end - word_start))));
+    kept += word;
+    i = word_end;
+  }
+  return Nfkc(kept);
 }
 
 }  // namespace iscc_internal
