@@ -268,7 +268,6 @@ uint32_t MihHammingIndex<kWords>::ChooseSubstrings(size_t n, uint32_t r) {
   // A probe costs about one cache miss, and so does a candidate unless its code is stored
   // inline (a sequential scan, measured ~30-50x cheaper). Offsets may take at most
   // 24 B per code (or 1 MiB), which keeps 256-bit codes under 128 B each at m <= 16.
-  constexpr double kCandidateCost = kInlineCodes ? 0.02 : 1.0;
   const double offsets_cap = std::max(24.0 * static_cast<double>(n), double{1 << 20});
   const uint32_t min_m = (kBits + kMaxSubstringBits - 1) / kMaxSubstringBits;
   uint32_t best_m = 0;
@@ -315,22 +314,29 @@ Status MihHammingIndex<kWords>::Build(std::span<const uint64_t> ids,
                                    std::to_string(kBits) + "-bit code (each must be 1.." +
                                    std::to_string(kMaxSubstringBits) + " bits)");
   }
-  std::vector<uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return ids[x] < ids[y]; });
+  // Slots in id order. The store usually hands ids over ascending: then no sort is needed.
+  std::vector<Code> sorted_codes;
+  std::vector<uint64_t> sorted_ids;
+  if (std::is_sorted(ids.begin(), ids.end())) {
+    sorted_codes.assign(codes.begin(), codes.end());
+    sorted_ids.assign(ids.begin(), ids.end());
+  } else {
+    std::vector<std::pair<uint64_t, uint32_t>> order(n);
+    for (size_t i = 0; i < n; ++i) order[i] = {ids[i], static_cast<uint32_t>(i)};
+    std::sort(order.begin(), order.end());
+    sorted_codes.resize(n);
+    sorted_ids.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      sorted_codes[i] = codes[order[i].second];
+      sorted_ids[i] = order[i].first;
+    }
+  }
   for (size_t i = 1; i < n; ++i) {
-    if (ids[order[i]] == ids[order[i - 1]]) {
-      return Status::InvalidArgument("index build: id " + std::to_string(ids[order[i]]) +
+    if (sorted_ids[i] == sorted_ids[i - 1]) {
+      return Status::InvalidArgument("index build: id " + std::to_string(sorted_ids[i]) +
                                      " repeats");
     }
   }
-  std::vector<Code> sorted_codes(n);
-  std::vector<uint64_t> sorted_ids(n);
-  for (size_t i = 0; i < n; ++i) {
-    sorted_codes[i] = codes[order[i]];
-    sorted_ids[i] = ids[order[i]];
-  }
-  std::vector<uint32_t>().swap(order);
   codes_ = std::move(sorted_codes);
   ids_ = std::move(sorted_ids);
   dead_.assign((n + 63) / 64, 0);
@@ -482,7 +488,9 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, doub
     // The offsets arrays are megabytes: prefetch ahead so the lookups' misses overlap.
     const uint32_t* offsets = table.offsets.data();
     for (size_t i = 0; i < keys.size(); ++i) {
-      if (i + kPrefetchDistance < keys.size()) __builtin_prefetch(offsets + keys[i + kPrefetchDistance]);
+      if (i + kPrefetchDistance < keys.size()) {
+        __builtin_prefetch(offsets + keys[i + kPrefetchDistance]);
+      }
       const uint32_t lo = offsets[keys[i]], hi = offsets[keys[i] + 1];
       if (hi > lo) {
         ranges.push_back({lo, hi, t});
@@ -490,7 +498,9 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, doub
       }
     }
     probes += keys.size();
-    if (static_cast<double>(candidates) > budget) return false;
+    if (static_cast<double>(probes) + kCandidateCost * static_cast<double>(candidates) > budget) {
+      return false;
+    }
   }
   if (stats != nullptr) {
     stats->probes += probes;
@@ -611,7 +621,8 @@ std::vector<Neighbor> MihHammingIndex<kWords>::KNearest(const Code& query, size_
   for (uint32_t r = 0;; r = std::min(kBits, r + step)) {
     SearchStats round;
     std::vector<Neighbor> result = Search(query, r, k, kBits, budget, &round);
-    budget = std::max(0.0, budget - static_cast<double>(round.candidates + round.probes));
+    budget = std::max(0.0, budget - static_cast<double>(round.probes) -
+                               kCandidateCost * static_cast<double>(round.candidates));
     st->probes += round.probes;
     st->candidates += round.candidates;
     st->matches = round.matches;

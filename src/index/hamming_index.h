@@ -110,9 +110,10 @@ struct MihOptions {
   // Codes added after the last build are scanned flat until there are this many, then the
   // tables are rebuilt with them (amortised O(1) per Add).
   size_t max_pending = 65536;
-  // A query whose candidate count exceeds this fraction of the indexed codes is answered by
-  // a flat scan instead (clustered codes make buckets grow). A candidate is a random access,
-  // ~20-40x a code in the sequential AVX-512 scan (measured, docs/benchmarks.md).
+  // A query whose estimated work exceeds this fraction of the indexed codes, counted in
+  // random memory accesses (a probe, or a 256-bit candidate), is answered by a flat scan
+  // instead (clustered codes make buckets grow). A random access costs ~30x a 256-bit code
+  // in the sequential AVX-512 scan (measured, docs/benchmarks.md); smaller codes scale down.
   double flat_fraction = 0.03;
 };
 
@@ -161,6 +162,9 @@ class MihHammingIndex final : public HammingIndex<kWords> {
   // 64-bit codes are copied beside each table's postings (8 B per code per table) so that
   // candidates are verified by a sequential scan instead of one random access each.
   static constexpr bool kInlineCodes = kWords == 1;
+  // A candidate's cost relative to a probe (a cache miss): the same when its code is fetched
+  // from codes_, ~30-50x less when read in sequence beside the postings (measured).
+  static constexpr double kCandidateCost = kInlineCodes ? 0.02 : 1.0;
   struct Hit;
 
   [[nodiscard]] Status Rebuild();
@@ -170,8 +174,11 @@ class MihHammingIndex final : public HammingIndex<kWords> {
   // false without touching `hits` if a flat scan is estimated cheaper.
   bool ProbeBase(const Code& query, uint32_t radius, double budget, std::vector<Hit>* hits,
                  SearchStats* stats) const;
-  // Candidates (and probes) a query may cost before a flat scan is cheaper.
-  double Budget() const { return options_.flat_fraction * static_cast<double>(codes_.size()); }
+  // Work a query may cost, in random memory accesses (probes + kCandidateCost * candidates),
+  // before a flat scan is cheaper; the scan's cost scales with the code's bytes.
+  double Budget() const {
+    return options_.flat_fraction * static_cast<double>(codes_.size()) * kWords / 4.0;
+  }
   // A flat fallback scans with max(radius, fallback_radius): KNearest passes the full width
   // so that a fallback answers it at once.
   std::vector<Neighbor> Search(const Code& query, uint32_t radius, size_t cap,

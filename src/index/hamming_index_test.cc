@@ -213,6 +213,8 @@ TEST(HammingIndexTest, BadBuildInputIsRejected) {
   EXPECT_EQ(flat.Build(ids, codes).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(mih.Build(ids, codes).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(mih.Build(std::span(ids).first(2), codes).code(), StatusCode::kInvalidArgument);
+  // Ascending ids take the no-sort path; a repeat is still caught.
+  EXPECT_EQ(mih.Build(std::vector<uint64_t>{1, 1, 2}, codes).code(), StatusCode::kInvalidArgument);
   // Two 32-bit substrings would need 2^32-entry tables.
   MihHammingIndex<1> too_wide({.num_substrings = 2});
   EXPECT_EQ(too_wide.Build(std::span(ids).first(2), std::span(codes).first(2)).code(),

@@ -241,6 +241,68 @@ uint32_t XDropExtend(const NormalizedText& a, int64_t q, const NormalizedText& b
   return best_len;
 }
 
+// Whole-work verification for short works (edited or OCR'd poems keep too few intact
+// k-grams): LCS of the work against the query window where the work would lie if copied
+// whole. Returns LCS / work length and the aligned query/work token range (ends trimmed to
+// runs of two consecutive matches, so isolated common characters do not stretch the span).
+struct Verified {
+  double ratio = 0;
+  uint32_t qb = 0, qe = 0, wb = 0, we = 0;  // tokens, half-open
+};
+
+Verified VerifyShortWork(const NormalizedText& query, uint32_t qb, uint32_t qe,
+                         const NormalizedText& work, uint32_t wb, uint32_t we) {
+  Verified v;
+  const auto wn = static_cast<int64_t>(work.size());
+  const auto qn = static_cast<int64_t>(query.size());
+  const int64_t pad = wn / 4 + 2;
+  const int64_t q0 = std::max<int64_t>(0, int64_t{qb} - wb - pad);
+  const int64_t q1 = std::min<int64_t>(qn, int64_t{qe} + (wn - we) + pad);
+  const int64_t m = q1 - q0;
+  if (wn == 0 || m <= 0) return v;
+  const size_t cols = static_cast<size_t>(m + 1);
+  std::vector<uint16_t> dp(static_cast<size_t>(wn + 1) * cols, 0);
+  auto at = [&](int64_t i, int64_t j) -> uint16_t& {
+    return dp[static_cast<size_t>(i) * cols + static_cast<size_t>(j)];
+  };
+  for (int64_t i = 1; i <= wn; ++i) {
+    const uint32_t t = work.tokens[static_cast<size_t>(i - 1)];
+    for (int64_t j = 1; j <= m; ++j) {
+      at(i, j) = t == query.tokens[static_cast<size_t>(q0 + j - 1)]
+                     ? static_cast<uint16_t>(at(i - 1, j - 1) + 1)
+                     : std::max(at(i - 1, j), at(i, j - 1));
+    }
+  }
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (query, work), reversed
+  for (int64_t i = wn, j = m; i > 0 && j > 0;) {
+    if (work.tokens[static_cast<size_t>(i - 1)] == query.tokens[static_cast<size_t>(q0 + j - 1)]) {
+      pairs.push_back({static_cast<uint32_t>(q0 + j - 1), static_cast<uint32_t>(i - 1)});
+      --i;
+      --j;
+    } else if (at(i - 1, j) >= at(i, j - 1)) {
+      --i;
+    } else {
+      --j;
+    }
+  }
+  std::reverse(pairs.begin(), pairs.end());
+  auto consecutive = [&](size_t a) {
+    return a + 1 < pairs.size() && pairs[a + 1].first == pairs[a].first + 1 &&
+           pairs[a + 1].second == pairs[a].second + 1;
+  };
+  size_t first = 0;
+  while (first < pairs.size() && !consecutive(first)) ++first;
+  size_t last = pairs.size();
+  while (last > first + 1 && !consecutive(last - 2)) --last;
+  if (first + 1 >= last) return v;
+  v.ratio = static_cast<double>(last - first) / static_cast<double>(wn);
+  v.qb = pairs[first].first;
+  v.wb = pairs[first].second;
+  v.qe = pairs[last - 1].first + 1;
+  v.we = pairs[last - 1].second + 1;
+  return v;
+}
+
 }  // namespace
 
 std::vector<TextMatch> TextIndex::Search(const NormalizedText& query, const WorkTextSource* texts,
@@ -417,13 +479,12 @@ std::vector<TextMatch> TextIndex::Search(const NormalizedText& query, const Work
                               std::max<uint32_t>(1, work.num_tokens);
       const double effective = s.seeds * (1.0 + std::min(1.0, work_cov / 0.3)) *
                                std::min(1.0, 0.7 + density);
-      const double score = 1.0 - std::exp2(-effective / 6.0);
-      if (score < options_.min_score) continue;
-      TextSpan span;
-      span.seeds = s.seeds;
-      span.score = score;
+      double score = 1.0 - std::exp2(-effective / 6.0);
       uint32_t qb = s.fq;
       uint32_t qe = s.lq + k;  // exclusive, tokens
+      uint32_t wb = s.min_w;
+      uint32_t we = s.max_w + k;
+      bool have_work_tokens = false;
       if (wt != nullptr) {
         const uint32_t left = XDropExtend(query, int64_t{s.fq} - 1, *wt, int64_t{s.fw} - 1, -1,
                                           options_.extend_x_drop);
@@ -431,8 +492,25 @@ std::vector<TextMatch> TextIndex::Search(const NormalizedText& query, const Work
                                            options_.extend_x_drop);
         qb -= left;
         qe += right;
-        const uint32_t wb = std::min(s.min_w, s.fw - left);
-        const uint32_t we = std::max(s.max_w + k, s.lw + k + right);
+        wb = std::min(wb, s.fw - left);
+        we = std::max(we, s.lw + k + right);
+        have_work_tokens = true;
+        if (score < options_.min_score && work.num_tokens <= options_.verify_max_tokens) {
+          const Verified v = VerifyShortWork(query, qb, qe, *wt, wb, we);
+          if (v.ratio > score) {
+            score = v.ratio;
+            qb = std::min(qb, v.qb);
+            qe = std::max(qe, v.qe);
+            wb = std::min(wb, v.wb);
+            we = std::max(we, v.we);
+          }
+        }
+      }
+      if (score < options_.min_score) continue;
+      TextSpan span;
+      span.seeds = s.seeds;
+      span.score = score;
+      if (have_work_tokens) {
         span.work_begin = wt->begin[wb];
         span.work_end = wt->end[we - 1];
       } else {

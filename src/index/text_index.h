@@ -55,6 +55,9 @@ struct TextIndexOptions {
   double shadow_ratio = 2.0;
   // Most works returned (ranked by score).
   size_t max_results = 20;
+  // With the work's text, a weak span on a work of at most this many tokens is verified by
+  // aligning the whole work (LCS) against the query; the aligned share becomes its score.
+  uint32_t verify_max_tokens = 256;
   // X-drop of the boundary extension (matches +1, mismatches -1), when texts are supplied.
   int extend_x_drop = 4;
 };
