@@ -111,7 +111,11 @@ MinHashKernel SelectKernel() {
   return MinHashScalar;
 }
 
-const MinHashKernel kKernel = SelectKernel();
+// Function-local so that use from other static initialisers is safe.
+MinHashKernel Kernel() {
+  static const MinHashKernel kernel = SelectKernel();
+  return kernel;
+}
 
 bool IsPySpace(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
@@ -123,7 +127,7 @@ bool IsPySpace(char32_t c) {
 
 void MinHashUpdate(uint64_t* mins, std::span<const uint32_t> features, MinHashImpl impl) {
   switch (impl) {
-    case MinHashImpl::kAuto: kKernel(mins, features.data(), features.size()); return;
+    case MinHashImpl::kAuto: Kernel()(mins, features.data(), features.size()); return;
     case MinHashImpl::kScalar: MinHashScalar(mins, features.data(), features.size()); return;
     case MinHashImpl::kAvx2:
       CHUQU_CHECK(__builtin_cpu_supports("avx2"));
@@ -150,9 +154,9 @@ std::array<uint8_t, 32> MinHashCompress(const uint64_t* mins) {
 
 MinHasher::MinHasher() { std::fill(std::begin(min_), std::end(min_), kMaxH); }
 
-void MinHasher::Add(uint32_t feature) { kKernel(min_, &feature, 1); }
+void MinHasher::Add(uint32_t feature) { Kernel()(min_, &feature, 1); }
 
-void MinHasher::Add(std::span<const uint32_t> features) { kKernel(min_, features.data(), features.size()); }
+void MinHasher::Add(std::span<const uint32_t> features) { Kernel()(min_, features.data(), features.size()); }
 
 std::array<uint8_t, 32> MinHasher::Digest() const { return MinHashCompress(min_); }
 
