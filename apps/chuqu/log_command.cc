@@ -41,6 +41,7 @@ struct LogFlags {
   std::string file;
   std::string index;
   std::string old_size;
+  bool quick_check = true;  // PRAGMA quick_check at open: O(database size)
 };
 
 std::string KeyPath(const LogFlags& f) { return (fs::path(f.data) / "log.key").string(); }
@@ -131,7 +132,10 @@ Result<std::unique_ptr<store::SqliteStore>> OpenStore(const LogFlags& f) {
     return Status::NotFound("no log database at " + DbPath(f) + " (run `chuqu log init --data " +
                             f.data + "`)");
   }
-  return store::SqliteStore::Open(DbPath(f), {.create_if_missing = false});
+  store::SqliteOptions options;
+  options.create_if_missing = false;
+  options.quick_check_on_open = f.quick_check;
+  return store::SqliteStore::Open(DbPath(f), options);
 }
 
 // Everything a read command needs: the verifier and a snapshot.
@@ -232,6 +236,9 @@ void AddLogCommand(CLI::App& app) {
   auto add = [&](const char* name, const char* help, Status (*run)(const LogFlags&)) {
     auto* cmd = log->add_subcommand(name, help);
     cmd->add_option("--data", flags->data, "the log's data directory")->required();
+    cmd->add_flag("!--no-quick-check", flags->quick_check,
+                  "skip SQLite's quick_check at open (it reads the whole file; every value "
+                  "served is still verified)");
     cmd->callback([flags, run, name] {
       Status s = run(*flags);
       if (!s.ok()) Exit(name, s);
