@@ -2,8 +2,9 @@
 // everywhere", 2020): hash, keyed hash, key derivation and extendable output.
 // Written from the specification; the ISCC Instance-Code and Meta-Code use it.
 //
-// Large Update() calls are split into aligned power-of-two subtrees whose chunks are
-// compressed many at a time with SIMD (SSE4.1 / AVX2 / AVX-512, chosen at run time).
+// Input is hashed in aligned power-of-two subtrees whose chunks are compressed many at a
+// time with SIMD (SSE4.1 / AVX2 / AVX-512, chosen at run time); small Update() pieces are
+// first collected into 16-chunk runs, so the piece size does not limit the speed much.
 #pragma once
 
 #include <array>

@@ -98,7 +98,9 @@ inline constexpr Impl kAllImpls[] = {Impl::kPortable, Impl::kSse41, Impl::kAvx2,
 bool ImplSupported(Impl impl);
 const char* ImplName(Impl impl);
 // Selects the implementation every hasher in the process uses from now on (tests and
-// benchmarks; the default is the widest the CPU supports). REQUIRES: ImplSupported(impl).
+// benchmarks; the default is the widest the CPU supports). All implementations compute
+// the same function, so switching while other threads hash is harmless.
+// REQUIRES: ImplSupported(impl).
 void SetImpl(Impl impl);
 Impl ActiveImpl();
 const Backend& ActiveBackend();
