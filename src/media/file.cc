@@ -79,11 +79,12 @@ Result<std::string> ReadWholeFile(const std::string& path, uint64_t max_bytes) {
   }
   CHUQU_ASSIGN_OR_RETURN(int fd, OpenRead(path));
   std::string out;
-  // One byte more than allowed detects a file that grew after stat.
-  Status s = ReadUpTo(fd, static_cast<size_t>(max_bytes) + 1, out);
+  // One byte more than the size detects a file that grew after stat; the buffer is sized
+  // by the file, not by the limit.
+  Status s = ReadUpTo(fd, static_cast<size_t>(size) + 1, out);
   ::close(fd);
   CHUQU_RETURN_IF_ERROR(s);
-  if (out.size() > max_bytes) return Status::ResourceExhausted("file grew while being read");
+  if (out.size() > size) return Status::IOError("file grew while being read");
   return out;
 }
 
