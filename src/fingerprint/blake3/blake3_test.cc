@@ -274,6 +274,15 @@ TEST_P(Blake3ImplTest, RandomSizesMatchPortable) {
 INSTANTIATE_TEST_SUITE_P(AllImpls, Blake3ImplTest, ::testing::ValuesIn(bi::kAllImpls),
                          [](const auto& info) { return std::string(bi::ImplName(info.param)); });
 
+TEST(Blake3Test, DefaultImplIsWidestSupported) {
+  bi::Impl widest = bi::Impl::kPortable;
+  for (bi::Impl impl : bi::kAllImpls) {
+    if (bi::ImplSupported(impl)) widest = impl;
+  }
+  EXPECT_EQ(bi::ImplName(bi::ActiveImpl()), std::string(bi::ImplName(widest)));
+  EXPECT_TRUE(bi::ImplSupported(bi::Impl::kPortable));
+}
+
 TEST(Blake3Test, KnownEmptyHash) {
   EXPECT_EQ(Hex(Blake3({})),
             "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
