@@ -156,6 +156,16 @@ Result<Detected> DetectMedia(const std::string& path) {
     return Status::Internal("libmagic could not load its database (is libmagic-mgc installed?)");
   }
   CHUQU_ASSIGN_OR_RETURN(std::string head, ReadPrefix(path, kSniffBytes));
+  if (head.size() == kSniffBytes) {
+    // Do not let a UTF-8 sequence cut by the sniff window make text look binary.
+    size_t i = head.size();
+    size_t back = 0;
+    while (i > 0 && back < 4 && (static_cast<uint8_t>(head[i - 1]) & 0xC0) == 0x80) {
+      --i;
+      ++back;
+    }
+    if (i > 0 && static_cast<uint8_t>(head[i - 1]) >= 0xC0) head.resize(i - 1);
+  }
   Detected d = DetectBytes(head);
   const std::string ext = LowerExtension(path);
   for (const ExtensionRule& rule : kExtensions) {

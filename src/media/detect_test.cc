@@ -58,6 +58,16 @@ TEST(DetectMedia, ExtensionContradictingContentIsAnError) {
   EXPECT_NE(bin.status().message().find("named .txt"), std::string::npos);
 }
 
+TEST(DetectMedia, LargeUtf8TextCutInsideACharacterIsText) {
+  // 256 KiB sniff window: make the window end inside a 3-byte character.
+  std::string text(256 * 1024 - 1, 'a');
+  for (size_t i = 100; i < text.size(); i += 80) text[i] = '\n';
+  text += "\xE4\xB8\xAD more text after the window\n";
+  auto r = DetectMedia(WriteFile("big.txt", text));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->kind, MediaKind::kText);
+}
+
 TEST(DetectMedia, BadPaths) {
   EXPECT_EQ(DetectMedia(TestDir() + "/nope.txt").status().code(), StatusCode::kNotFound);
   auto empty = DetectMedia(WriteFile("empty.txt", ""));
