@@ -495,7 +495,7 @@ std::vector<TextMatch> TextIndex::Search(const NormalizedText& query, const Work
         wb = std::min(wb, s.fw - left);
         we = std::max(we, s.lw + k + right);
         have_work_tokens = true;
-        if (score < options_.min_score && work.num_tokens <= options_.verify_max_tokens) {
+        if (score < options_.verify_below && work.num_tokens <= options_.verify_max_tokens) {
           const Verified v = VerifyShortWork(query, qb, qe, *wt, wb, we);
           if (v.ratio > score) {
             score = v.ratio;

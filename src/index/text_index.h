@@ -57,7 +57,9 @@ struct TextIndexOptions {
   size_t max_results = 20;
   // With the work's text, a weak span on a work of at most this many tokens is verified by
   // aligning the whole work (LCS) against the query; the aligned share becomes its score.
+  // Only spans scoring below verify_below are verified.
   uint32_t verify_max_tokens = 256;
+  double verify_below = 0.5;
   // X-drop of the boundary extension (matches +1, mismatches -1), when texts are supplied.
   int extend_x_drop = 4;
 };
