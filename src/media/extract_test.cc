@@ -88,13 +88,13 @@ TEST(ImageTitle, XmpAndIptc) {
 
 // Every file of the shared test data goes through Extract without crashing or hanging.
 // Errors are fine (JSON, keys, ... are data; some samples are deliberately odd). Files
-// over 20 MB are skipped and video/audio decoding stops after 2 s / 30 s of media to keep
+// over 20 MB are skipped and video/audio decoding stops after 1 s / 30 s of media to keep
 // the test to seconds: the decoders' code paths are the same past that point.
 TEST(Extract, SharedDataDoesNotCrash) {
   const std::filesystem::path root = CHUQU_SHARED_DATA;
   if (!std::filesystem::exists(root)) GTEST_SKIP() << "no shared data at " << root;
   ExtractOptions options;
-  options.video.max_seconds = 2;
+  options.video.max_seconds = 1;
   options.audio.max_seconds = 30;
   int files = 0, ok = 0;
   std::map<std::string, int> types;
