@@ -31,8 +31,10 @@ using ledger::Hash;
 // One positional SQL parameter (?1, ?2, ...) for extra writes: NULL, integer, real, text, blob.
 struct Blob {
   std::string bytes;
+  friend bool operator==(const Blob&, const Blob&) = default;
 };
 using SqlValue = std::variant<std::monostate, int64_t, double, std::string, Blob>;
+using SqlRow = std::vector<SqlValue>;
 
 // The open sequencing transaction, handed to the caller's extra-writes hook so that derived
 // tables (works, owners, licences) commit atomically with the entries they derive from.
@@ -97,6 +99,11 @@ class Snapshot {
   // Hash tile (level, index) of `width` hashes (1..256), checked against the stored hashes.
   // NotFound if the stored tile is narrower than `width`.
   virtual Result<std::string> ReadTile(int level, uint64_t index, int width) = 0;
+  // A read-only query over derived tables (the registry's), in this snapshot. Writes are
+  // refused. Values are not verified by the store: derived rows are checked by re-deriving
+  // them from the log.
+  virtual Result<std::vector<SqlRow>> Query(std::string_view sql,
+                                            std::span<const SqlValue> params = {}) = 0;
 };
 
 // A HashReader over a Snapshot, for merkle.h's proof functions. Not thread-safe: it borrows the

@@ -75,6 +75,22 @@ class Stmt {
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
+  SqlValue Value(int col) {
+    switch (sqlite3_column_type(stmt_, col)) {
+      case SQLITE_INTEGER:
+        return sqlite3_column_int64(stmt_, col);
+      case SQLITE_FLOAT:
+        return sqlite3_column_double(stmt_, col);
+      case SQLITE_TEXT: {
+        const unsigned char* t = sqlite3_column_text(stmt_, col);
+        return std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(stmt_, col));
+      }
+      case SQLITE_BLOB:
+        return Blob{std::string(Bytes(col))};
+      default:
+        return std::monostate();
+    }
+  }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
   std::string_view Bytes(int col) {
     const void* p = sqlite3_column_blob(stmt_, col);
@@ -311,6 +327,31 @@ class SqliteSnapshot final : public Snapshot {
 
   Result<std::vector<Hash>> ReadHashes(std::span<const int64_t> indexes) override {
     return c_->ReadHashes(indexes);
+  }
+
+  Result<std::vector<SqlRow>> Query(std::string_view sql,
+                                    std::span<const SqlValue> params) override {
+    CHUQU_ASSIGN_OR_RETURN(sqlite3_stmt * raw, c_->Prepare(std::string(sql)));
+    if (!sqlite3_stmt_readonly(raw)) {
+      return Status::InvalidArgument("snapshot query is not read-only: " + std::string(sql));
+    }
+    if (static_cast<size_t>(sqlite3_bind_parameter_count(raw)) != params.size()) {
+      return Status::InvalidArgument("query: " + std::to_string(params.size()) +
+                                     " parameters for " + std::string(sql));
+    }
+    Stmt stmt(raw);
+    for (size_t i = 0; i < params.size(); ++i) stmt.BindValue(static_cast<int>(i + 1), params[i]);
+    std::vector<SqlRow> rows;
+    const int columns = sqlite3_column_count(raw);
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      SqlRow row;
+      row.reserve(columns);
+      for (int i = 0; i < columns; ++i) row.push_back(stmt.Value(i));
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) return SqlError(c_->db(), rc, "query");
+    return rows;
   }
 
   Result<std::string> ReadTile(int level, uint64_t index, int width) override {

@@ -214,6 +214,23 @@ TEST_F(SqliteStoreTest, ExtraWritesCommitOrAbortWithTheBatch) {
   second.extra_writes = nullptr;
   EXPECT_TRUE(store_->Append(second).ok());
 
+  // Derived rows are read back through a snapshot; writes there are refused.
+  auto snap = Snap();
+  SqlValue id[] = {int64_t{7}};
+  auto rows = snap->Query("SELECT id, name, NULL, 1.5, x'00ff' FROM works WHERE id = ?1", id);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0][0], SqlValue(int64_t{7}));
+  EXPECT_EQ((*rows)[0][1], SqlValue(std::string("first")));
+  EXPECT_EQ((*rows)[0][2], SqlValue(std::monostate()));
+  EXPECT_EQ((*rows)[0][3], SqlValue(1.5));
+  EXPECT_EQ(std::get<Blob>((*rows)[0][4]).bytes, std::string("\x00\xff", 2));
+  EXPECT_EQ(snap->Query("DELETE FROM works").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(snap->Query("SELECT * FROM works WHERE id = ?1").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_FALSE(snap->Query("SELECT * FROM no_such_table").ok());
+  snap.reset();
+
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
