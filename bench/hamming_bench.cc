@@ -17,8 +17,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -101,7 +101,9 @@ std::vector<Code256> LoadRealPdq() {
       bool ok = true;
       for (int i = 0; i < 64 && ok; ++i) {
         const char ch = hex[i];
-        const int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+        const int v = ch >= '0' && ch <= '9'   ? ch - '0'
+                      : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                                               : -1;
         ok = v >= 0;
         c[i / 16] |= static_cast<uint64_t>(v < 0 ? 0 : v) << (60 - 4 * (i % 16));
       }
@@ -181,8 +183,8 @@ State& GlobalState() {
 template <size_t kWords>
 const Dataset<kWords>& GetDataset(const std::string& kind, size_t n, uint32_t qflip) {
   State& s = GlobalState();
-  const std::string key = kind + "/" + std::to_string(64 * kWords) + "/" + std::to_string(n) +
-                          "/" + std::to_string(qflip);
+  const std::string key = kind + "/" + std::to_string(64 * kWords) + "/" + std::to_string(n) + "/" +
+                          std::to_string(qflip);
   if (s.dataset_key != key) {
     s.indexes.clear();
     s.dataset.reset();
@@ -394,30 +396,32 @@ double MinOf(const std::vector<double>& v) { return *std::min_element(v.begin(),
 template <size_t kWords>
 void Register(const Spec& sp, uint32_t design_radius, const std::vector<std::string>& faiss,
               const std::vector<uint32_t>& forced_m = {}) {
-  const std::string base = std::to_string(64 * kWords) + "/" + sp.kind + "/n:" +
-                           std::to_string(sp.n) +
-                           (sp.k == 0 ? "/range:" + std::to_string(sp.radius)
-                                      : "/knn:" + std::to_string(sp.k));
-  benchmark::RegisterBenchmark(("mih/" + base).c_str(), [sp, design_radius](benchmark::State& st) {
-    RunOurs<kWords>(st, sp, true, design_radius);
-  })->Unit(benchmark::kMillisecond)->ComputeStatistics("min", MinOf);
+  const std::string base =
+      std::to_string(64 * kWords) + "/" + sp.kind + "/n:" + std::to_string(sp.n) +
+      (sp.k == 0 ? "/range:" + std::to_string(sp.radius) : "/knn:" + std::to_string(sp.k));
+  benchmark::RegisterBenchmark(
+      ("mih/" + base).c_str(),
+      [sp, design_radius](benchmark::State& st) { RunOurs<kWords>(st, sp, true, design_radius); })
+      ->Unit(benchmark::kMillisecond)
+      ->ComputeStatistics("min", MinOf);
   for (uint32_t m : forced_m) {
-    benchmark::RegisterBenchmark(("mih-m" + std::to_string(m) + "/" + base).c_str(),
-                                 [sp, m](benchmark::State& st) {
-                                   RunOurs<kWords>(st, sp, true, sp.radius, m);
-                                 })
-        ->Unit(benchmark::kMillisecond)->ComputeStatistics("min", MinOf);
+    benchmark::RegisterBenchmark(
+        ("mih-m" + std::to_string(m) + "/" + base).c_str(),
+        [sp, m](benchmark::State& st) { RunOurs<kWords>(st, sp, true, sp.radius, m); })
+        ->Unit(benchmark::kMillisecond)
+        ->ComputeStatistics("min", MinOf);
   }
-  benchmark::RegisterBenchmark(("flat/" + base).c_str(), [sp](benchmark::State& st) {
-    RunOurs<kWords>(st, sp, false, 0);
-  })->Unit(benchmark::kMillisecond)->ComputeStatistics("min", MinOf);
+  benchmark::RegisterBenchmark(("flat/" + base).c_str(),
+                               [sp](benchmark::State& st) { RunOurs<kWords>(st, sp, false, 0); })
+      ->Unit(benchmark::kMillisecond)
+      ->ComputeStatistics("min", MinOf);
 #ifdef CHUQU_WITH_FAISS
   for (const std::string& kind : faiss) {
-    benchmark::RegisterBenchmark(("faiss-" + kind + "/" + base).c_str(),
-                                 [sp, kind](benchmark::State& st) {
-                                   RunFaiss<kWords>(st, sp, kind);
-                                 })
-        ->Unit(benchmark::kMillisecond)->ComputeStatistics("min", MinOf);
+    benchmark::RegisterBenchmark(
+        ("faiss-" + kind + "/" + base).c_str(),
+        [sp, kind](benchmark::State& st) { RunFaiss<kWords>(st, sp, kind); })
+        ->Unit(benchmark::kMillisecond)
+        ->ComputeStatistics("min", MinOf);
   }
 #else
   (void)faiss;
@@ -446,8 +450,7 @@ int main(int argc, char** argv) {
   chuqu::index::RegisterAll();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  std::printf("scan kernel: %s\n",
-              chuqu::index::ScanKernelName(chuqu::index::ActiveScanKernel()));
+  std::printf("scan kernel: %s\n", chuqu::index::ScanKernelName(chuqu::index::ActiveScanKernel()));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

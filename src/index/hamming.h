@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "chuqu/pdq.h"
+
 namespace chuqu::index {
 
 // A binary code of kWords * 64 bits, bit i of the code is bit (i % 64) of words[i / 64].
@@ -16,6 +18,10 @@ template <size_t kWords>
 using BinaryCode = std::array<uint64_t, kWords>;
 using Code64 = BinaryCode<1>;
 using Code256 = BinaryCode<4>;
+
+// A PDQ hash as an index code. Word order differs from bit order, which Hamming distance
+// does not see: HammingDistance(PdqCode(a), PdqCode(b)) == chuqu::Distance(a, b).
+inline Code256 PdqCode(const Hash256& hash) { return hash.words; }
 
 // One search hit. Results are ranked by (distance, id), ascending.
 struct Neighbor {

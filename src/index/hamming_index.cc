@@ -142,8 +142,7 @@ std::vector<std::vector<Neighbor>> HammingIndex<kWords>::KNearestBatch(
 // FlatHammingIndex.
 
 template <size_t kWords>
-Status FlatHammingIndex<kWords>::Build(std::span<const uint64_t> ids,
-                                       std::span<const Code> codes) {
+Status FlatHammingIndex<kWords>::Build(std::span<const uint64_t> ids, std::span<const Code> codes) {
   if (Status s = CheckBuildInput(ids.size(), codes.size()); !s.ok()) return s;
   std::unordered_map<uint64_t, uint32_t> position;
   position.reserve(ids.size());
@@ -206,7 +205,8 @@ std::vector<Neighbor> FlatHammingIndex<kWords>::RangeSearch(const Code& query, u
                      [](size_t) { return true; });
   }
   if (stats != nullptr) {
-    *stats = {.candidates = max_results > 0 ? codes_.size() : 0, .matches = out.offered(),
+    *stats = {.candidates = max_results > 0 ? codes_.size() : 0,
+              .matches = out.offered(),
               .flat_fallback = true};
   }
   return out.Take();
@@ -226,8 +226,8 @@ std::vector<std::vector<Neighbor>> FlatHammingIndex<kWords>::ScanBatch(
     for (size_t base = 0; base < codes_.size(); base += kBatchBlock) {
       const size_t len = std::min(kBatchBlock, codes_.size() - base);
       for (size_t q = 0; q < queries.size(); ++q) {
-        ScanInto<kWords>(codes_.data() + base, ids_.data() + base, len, queries[q], radius,
-                         &out[q], [](size_t) { return true; });
+        ScanInto<kWords>(codes_.data() + base, ids_.data() + base, len, queries[q], radius, &out[q],
+                         [](size_t) { return true; });
       }
     }
   }
@@ -302,8 +302,7 @@ uint32_t MihHammingIndex<kWords>::Substring(const Code& code, const Table& table
 }
 
 template <size_t kWords>
-Status MihHammingIndex<kWords>::Build(std::span<const uint64_t> ids,
-                                      std::span<const Code> codes) {
+Status MihHammingIndex<kWords>::Build(std::span<const uint64_t> ids, std::span<const Code> codes) {
   if (Status s = CheckBuildInput(ids.size(), codes.size()); !s.ok()) return s;
   const size_t n = ids.size();
   const uint32_t m = options_.num_substrings != 0
@@ -442,8 +441,7 @@ Status MihHammingIndex<kWords>::Remove(uint64_t id) {
 template <size_t kWords>
 size_t MihHammingIndex<kWords>::MemoryBytes() const {
   size_t bytes = codes_.capacity() * sizeof(Code) + ids_.capacity() * sizeof(uint64_t) +
-                 dead_.capacity() * sizeof(uint64_t) +
-                 pending_codes_.capacity() * sizeof(Code) +
+                 dead_.capacity() * sizeof(uint64_t) + pending_codes_.capacity() * sizeof(Code) +
                  pending_ids_.capacity() * sizeof(uint64_t) + pending_position_.size() * 32 +
                  pending_position_.bucket_count() * sizeof(void*);
   for (const Table& t : tables_) {
@@ -481,9 +479,8 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, doub
     const Table& table = tables_[t];
     keys.clear();
     for (int k = 0; k <= table_radius[t]; ++k) {
-      ForEachMask(table.bits, static_cast<uint32_t>(k), [&](uint64_t mask) {
-        keys.push_back(qsub[t] ^ static_cast<uint32_t>(mask));
-      });
+      ForEachMask(table.bits, static_cast<uint32_t>(k),
+                  [&](uint64_t mask) { keys.push_back(qsub[t] ^ static_cast<uint32_t>(mask)); });
     }
     // The offsets arrays are megabytes: prefetch ahead so the lookups' misses overlap.
     const uint32_t* offsets = table.offsets.data();
@@ -533,7 +530,8 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, doub
         const size_t count = std::min<size_t>(kGatherBlock, range.end - i);
         ComputeDistances<kWords>(table.codes.data() + i, count, query, dist);
         for (size_t j = 0; j < count; ++j) {
-          if (dist[j] <= radius) emit(table.postings[i + j], table.codes[i + j], range.table, dist[j]);
+          if (dist[j] <= radius)
+            emit(table.postings[i + j], table.codes[i + j], range.table, dist[j]);
         }
       }
     }
@@ -588,8 +586,8 @@ std::vector<Neighbor> MihHammingIndex<kWords>::Search(const Code& query, uint32_
                        [this](size_t slot) { return !IsDead(static_cast<uint32_t>(slot)); });
     }
   }
-  ScanInto<kWords>(pending_codes_.data(), pending_ids_.data(), pending_codes_.size(), query,
-                   radius, &out, [](size_t) { return true; });
+  ScanInto<kWords>(pending_codes_.data(), pending_ids_.data(), pending_codes_.size(), query, radius,
+                   &out, [](size_t) { return true; });
   if (stats != nullptr) {
     stats->candidates += pending_codes_.size();
     stats->matches = out.offered();

@@ -44,7 +44,8 @@ class HammingIndex {
 
   // Replaces the contents with ids[i] -> codes[i] (the start-up load from the store).
   // Fails with InvalidArgument if the spans differ in length or an id repeats.
-  [[nodiscard]] virtual Status Build(std::span<const uint64_t> ids, std::span<const Code> codes) = 0;
+  [[nodiscard]] virtual Status Build(std::span<const uint64_t> ids,
+                                     std::span<const Code> codes) = 0;
   // Fails with AlreadyExists if `id` is stored.
   [[nodiscard]] virtual Status Add(uint64_t id, const Code& code) = 0;
   // Fails with NotFound if `id` is not stored.
@@ -53,8 +54,7 @@ class HammingIndex {
   // Bytes held by the index, codes and ids included (counted, not RSS).
   virtual size_t MemoryBytes() const = 0;
 
-  virtual std::vector<Neighbor> RangeSearch(const Code& query, uint32_t radius,
-                                            size_t max_results,
+  virtual std::vector<Neighbor> RangeSearch(const Code& query, uint32_t radius, size_t max_results,
                                             SearchStats* stats = nullptr) const = 0;
   virtual std::vector<Neighbor> KNearest(const Code& query, size_t k,
                                          SearchStats* stats = nullptr) const = 0;
@@ -155,7 +155,8 @@ class MihHammingIndex final : public HammingIndex<kWords> {
   struct Table {
     uint32_t bit_offset = 0;  // first bit of the substring in the code
     uint32_t bits = 0;        // substring width b
-    std::vector<uint32_t> offsets;   // 2^b + 1 entries; bucket v is postings[offsets[v], offsets[v+1])
+    std::vector<uint32_t>
+        offsets;  // 2^b + 1 entries; bucket v is postings[offsets[v], offsets[v+1])
     std::vector<uint32_t> postings;  // slots, grouped by substring value
     std::vector<Code> codes;         // kInlineCodes only: codes_[postings[i]]
   };
@@ -182,8 +183,7 @@ class MihHammingIndex final : public HammingIndex<kWords> {
   // A flat fallback scans with max(radius, fallback_radius): KNearest passes the full width
   // so that a fallback answers it at once.
   std::vector<Neighbor> Search(const Code& query, uint32_t radius, size_t cap,
-                               uint32_t fallback_radius, double budget,
-                               SearchStats* stats) const;
+                               uint32_t fallback_radius, double budget, SearchStats* stats) const;
   bool IsDead(uint32_t slot) const { return (dead_[slot >> 6] >> (slot & 63)) & 1; }
 
   MihOptions options_;

@@ -42,6 +42,14 @@ TEST(HammingDistanceTest, FlippingKBitsGivesDistanceK) {
   EXPECT_EQ(HammingDistance(a, FlipBits(a, 64, rng)), 64u);
 }
 
+TEST(HammingDistanceTest, PdqCodeKeepsPdqDistance) {
+  auto a = Hash256::ParseHex("48d966d9673cb325b92be90b0bdacad377a6102dbf69c2d4cc956cf40034bd50");
+  auto b = Hash256::ParseHex("48d966d9673cb325b92be90b0bdacad277a6102dbf69c6d4cc956ce40034bd52");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(HammingDistance(PdqCode(*a), PdqCode(*b)), static_cast<uint32_t>(Distance(*a, *b)));
+  EXPECT_EQ(HammingDistance(PdqCode(*a), PdqCode(*b)), 4u);
+}
+
 template <size_t kWords>
 void CheckKernelsAgree() {
   std::mt19937_64 rng(7);
@@ -142,16 +150,16 @@ void RunPlanted(const PlantedCase& pc, uint64_t seed) {
 TEST(MihPlantedTest, Codes256) {
   const double kNever = 1e9, kDefault = MihOptions{}.flat_fraction;
   const PlantedCase cases[] = {
-      {1, 31, 0, kDefault},        {200, 31, 0, kDefault},   {5000, 31, 0, kDefault},
-      {5000, 31, 16, kNever},      {5000, 31, 14, kNever},   {5000, 31, 20, kNever},
-      {5000, 31, 32, kNever},      {5000, 15, 16, kNever},   {5000, 0, 16, kNever},
-      {5000, 7, 64, kNever},       {5000, 33, 15, kNever},   {20000, 31, 0, kNever},
+      {1, 31, 0, kDefault},   {200, 31, 0, kDefault}, {5000, 31, 0, kDefault},
+      {5000, 31, 16, kNever}, {5000, 31, 14, kNever}, {5000, 31, 20, kNever},
+      {5000, 31, 32, kNever}, {5000, 15, 16, kNever}, {5000, 0, 16, kNever},
+      {5000, 7, 64, kNever},  {5000, 33, 15, kNever}, {20000, 31, 0, kNever},
       {3000, 31, 16, 0.0},  // every query falls back to the flat scan
   };
   uint64_t seed = 100;
   for (const PlantedCase& pc : cases) {
-    SCOPED_TRACE(::testing::Message() << "n=" << pc.n << " r=" << pc.radius
-                                      << " m=" << pc.num_substrings);
+    SCOPED_TRACE(::testing::Message()
+                 << "n=" << pc.n << " r=" << pc.radius << " m=" << pc.num_substrings);
     RunPlanted<4>(pc, ++seed);
   }
 }
@@ -159,15 +167,14 @@ TEST(MihPlantedTest, Codes256) {
 TEST(MihPlantedTest, Codes64) {
   const double kNever = 1e9, kDefault = MihOptions{}.flat_fraction;
   const PlantedCase cases[] = {
-      {1, 8, 0, kDefault},  {200, 8, 0, kDefault},  {5000, 8, 0, kDefault},
-      {5000, 3, 4, kNever}, {5000, 12, 3, kNever},  {5000, 12, 4, kNever},
-      {5000, 8, 5, kNever}, {5000, 0, 16, kNever},  {5000, 6, 8, kNever},
-      {20000, 12, 0, kNever}, {3000, 8, 4, 0.0},
+      {1, 8, 0, kDefault},   {200, 8, 0, kDefault},  {5000, 8, 0, kDefault}, {5000, 3, 4, kNever},
+      {5000, 12, 3, kNever}, {5000, 12, 4, kNever},  {5000, 8, 5, kNever},   {5000, 0, 16, kNever},
+      {5000, 6, 8, kNever},  {20000, 12, 0, kNever}, {3000, 8, 4, 0.0},
   };
   uint64_t seed = 200;
   for (const PlantedCase& pc : cases) {
-    SCOPED_TRACE(::testing::Message() << "n=" << pc.n << " r=" << pc.radius
-                                      << " m=" << pc.num_substrings);
+    SCOPED_TRACE(::testing::Message()
+                 << "n=" << pc.n << " r=" << pc.radius << " m=" << pc.num_substrings);
     RunPlanted<1>(pc, ++seed);
   }
 }
@@ -192,8 +199,8 @@ TEST(HammingIndexTest, EmptyIndexAnswersNoMatches) {
   MihHammingIndex<1> mih64;
   std::mt19937_64 rng(4);
   const Code256 q = RandomCode<4>(rng);
-  for (HammingIndex<4>* index : {static_cast<HammingIndex<4>*>(&flat),
-                                 static_cast<HammingIndex<4>*>(&mih)}) {
+  for (HammingIndex<4>* index :
+       {static_cast<HammingIndex<4>*>(&flat), static_cast<HammingIndex<4>*>(&mih)}) {
     EXPECT_TRUE(index->RangeSearch(q, 256, 10).empty());
     EXPECT_TRUE(index->KNearest(q, 10).empty());
     EXPECT_TRUE(index->RangeSearchBatch(std::vector<Code256>{q, q}, 31, 10)[1].empty());
@@ -228,8 +235,7 @@ TEST(HammingIndexTest, BadBuildInputIsRejected) {
 TEST(HammingIndexTest, RadiusBeyondWidthActsAsWidth) {
   MihHammingIndex<1> mih({.num_substrings = 4});
   ASSERT_TRUE(mih.Build(std::vector<uint64_t>{9, 8}, std::vector<Code64>{{0}, {~0ull}}).ok());
-  EXPECT_EQ(mih.RangeSearch(Code64{0}, 1000, 10),
-            (std::vector<Neighbor>{{9, 0}, {8, 64}}));
+  EXPECT_EQ(mih.RangeSearch(Code64{0}, 1000, 10), (std::vector<Neighbor>{{9, 0}, {8, 64}}));
   EXPECT_EQ(mih.KNearest(Code64{~0ull}, 5), (std::vector<Neighbor>{{8, 0}, {9, 64}}));
 }
 
@@ -328,9 +334,10 @@ TEST(HammingIndexTest, BatchEqualsSingleQueries) {
   ASSERT_TRUE(flat.Build(c.ids, c.codes).ok());
   ASSERT_TRUE(mih.Build(c.ids, c.codes).ok());
   std::vector<Code256> queries;
-  for (int i = 0; i < 9; ++i) queries.push_back(FlipBits(c.codes[rng() % c.codes.size()], i * 3, rng));
-  for (const HammingIndex<4>* index : {static_cast<const HammingIndex<4>*>(&flat),
-                                       static_cast<const HammingIndex<4>*>(&mih)}) {
+  for (int i = 0; i < 9; ++i)
+    queries.push_back(FlipBits(c.codes[rng() % c.codes.size()], i * 3, rng));
+  for (const HammingIndex<4>* index :
+       {static_cast<const HammingIndex<4>*>(&flat), static_cast<const HammingIndex<4>*>(&mih)}) {
     auto range = index->RangeSearchBatch(queries, 31, 7);
     auto knn = index->KNearestBatch(queries, 3);
     ASSERT_EQ(range.size(), queries.size());
@@ -381,11 +388,10 @@ namespace {
 std::vector<Code256> LoadVpdqSampleHashes() {
   std::vector<Code256> out;
   const std::string dir = std::string(CHUQU_SHARED_DATA) + "/vpdq/sample-hashes/";
-  for (const char* name :
-       {"chair-22-with-large-logo-bar.txt", "chair-22-with-small-logo-bar.txt",
-        "chair-orig-22-hd-no-bar.txt", "chair-orig-22-hd-no-bar-128x128.txt",
-        "doorknob-hd-no-bar.txt", "pattern-hd-no-bar.txt", "pattern-longer-no-bar.txt",
-        "pattern-sd-with-large-logo-bar.txt"}) {
+  for (const char* name : {"chair-22-with-large-logo-bar.txt", "chair-22-with-small-logo-bar.txt",
+                           "chair-orig-22-hd-no-bar.txt", "chair-orig-22-hd-no-bar-128x128.txt",
+                           "doorknob-hd-no-bar.txt", "pattern-hd-no-bar.txt",
+                           "pattern-longer-no-bar.txt", "pattern-sd-with-large-logo-bar.txt"}) {
     std::ifstream in(dir + name);
     std::string line;
     while (std::getline(in, line)) {

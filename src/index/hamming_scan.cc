@@ -21,8 +21,7 @@ void DistancesPortable(const BinaryCode<kWords>* codes, size_t n, const BinaryCo
 
 template <size_t kWords>
 __attribute__((target("popcnt"))) void DistancesPopcnt(const BinaryCode<kWords>* codes, size_t n,
-                                                       const BinaryCode<kWords>& q,
-                                                       uint16_t* out) {
+                                                       const BinaryCode<kWords>& q, uint16_t* out) {
   for (size_t i = 0; i < n; ++i) {
     uint32_t d = 0;
     for (size_t w = 0; w < kWords; ++w) {
@@ -48,10 +47,10 @@ __attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) void DistancesAvx512W1
 // 256-bit codes: two codes per register; lane sums by two in-register shuffles.
 __attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) void DistancesAvx512W4(
     const Code256* codes, size_t n, const Code256& q, uint16_t* out) {
-  const __m512i qv = _mm512_setr_epi64(
-      static_cast<long long>(q[0]), static_cast<long long>(q[1]), static_cast<long long>(q[2]),
-      static_cast<long long>(q[3]), static_cast<long long>(q[0]), static_cast<long long>(q[1]),
-      static_cast<long long>(q[2]), static_cast<long long>(q[3]));
+  const __m512i qv = _mm512_setr_epi64(static_cast<long long>(q[0]), static_cast<long long>(q[1]),
+                                       static_cast<long long>(q[2]), static_cast<long long>(q[3]),
+                                       static_cast<long long>(q[0]), static_cast<long long>(q[1]),
+                                       static_cast<long long>(q[2]), static_cast<long long>(q[3]));
   // After the two adds every lane of a 256-bit half holds that code's distance; gather lane 0
   // of each half of four registers into eight 64-bit lanes.
   const __m512i pick01 = _mm512_setr_epi64(0, 4, 8, 12, 0, 0, 0, 0);
