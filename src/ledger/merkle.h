@@ -97,6 +97,9 @@ Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size,
 // old_size == new_size: the proof must be empty and the roots equal; old_size == 0: the proof
 // must be empty (the empty tree is a prefix of every tree; old_root must be EmptyRoot());
 // old_size > new_size: OutOfRange.
+// Hashes are exactly 32 bytes by type: parsers reject any other length before calling, so the
+// transparency-dev probe "sizes-are-equal-one-and-proof-is-empty" (12-byte placeholder roots,
+// expected to pass) fails here by design, as it does in Go's sumdb tlog.
 [[nodiscard]] Status VerifyConsistency(uint64_t old_size, uint64_t new_size,
                                        std::span<const Hash> proof, const Hash& old_root,
                                        const Hash& new_root);

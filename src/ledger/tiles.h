@@ -72,8 +72,9 @@ class TileReader {
 
 // A HashReader over the tiles of a tree of `tree_size` leaves: each stored hash is taken from
 // (or, for levels inside a tile, recomputed from) the smallest tile containing it. Does NOT
-// check tiles against a root: callers proving to others need not, since proofs are checked by
-// the verifier; use VerifyTiles for audits. `reader` must outlive this object.
+// check tiles against a root: a server proving to others need not, since every proof is checked
+// by its verifier. To audit tiles, compare TreeHash(size, reader) with the checkpoint root and
+// re-derive level-0 tiles from the entry bundles. `reader` must outlive this object.
 class TileHashReader final : public HashReader {
  public:
   TileHashReader(uint64_t tree_size, const TileReader& reader)
