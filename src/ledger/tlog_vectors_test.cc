@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "ledger/checkpoint.h"
 #include "ledger/cosignature.h"
@@ -30,8 +31,13 @@ constexpr char kMirror[] =
 constexpr char kWitnessCp[] =
     "sunlight/cmd/skylight/testdata/witness/"
     "000de184301123b9278c086a7d9f68c9577e83872224c197058fd90784ea9706/checkpoint";
-constexpr char kMirrorVkey[] = "mirror.example.org+3fb148ef+BAAjjch9GyYz0sJsJx7ALhbdAtz2ov0unbzSl1vMp94O";
-constexpr char kWitnessVkey[] = "witness.example.org+b8a2cf20+BFLN3yikSfFkVAJtrnh/CiY3Zozkoy7clp+P7XB28qUN";
+
+// The first verifier key of a Sunlight witness description (mirror.v0.json, witness.v0.json).
+std::string WitnessKey(const char* json_file) {
+  auto j = nlohmann::json::parse(
+      ReadTlog(std::string("sunlight/cmd/skylight/testdata/witness/") + json_file));
+  return j["verifier_keys"][0].get<std::string>();
+}
 
 std::string TesseraKey(const char* which) {
   std::istringstream in(ReadTlog("transparency-dev-tessera/testdata/log-keys.txt"));
@@ -248,7 +254,7 @@ TEST(SunlightTreeTest, TilesAndCosignature) {
   }
   ASSERT_EQ(TilesForSize(300).size(), 3u);
   std::string cp_text = ReadFileOrDie(dir + "checkpoint");
-  auto mirror = ParseVerifierKey(kMirrorVkey);
+  auto mirror = ParseVerifierKey(WitnessKey("mirror/mirror.v0.json"));
   ASSERT_TRUE(mirror.ok()) << mirror.status().ToString();
   const NoteVerifier* ws[] = {mirror->get()};
   auto opened = OpenNote(cp_text, ws);
@@ -286,7 +292,7 @@ TEST(SunlightTreeTest, TilesAndCosignature) {
 
 TEST(SunlightTreeTest, WitnessCosignatureBesideRfc6962Signature) {
   std::string cp_text = ReadTlog(kWitnessCp);
-  auto witness = ParseVerifierKey(kWitnessVkey);
+  auto witness = ParseVerifierKey(WitnessKey("witness.v0.json"));
   ASSERT_TRUE(witness.ok());
   const NoteVerifier* ws[] = {witness->get()};
   auto opened = OpenNote(cp_text, ws);
