@@ -144,6 +144,15 @@ TEST_F(BundleTest, MalformedFiles) {
   b = *ParseBundle(text);
   b.entry = std::string(kMaxEntrySize + 1, 'x');
   EXPECT_FALSE(VerifyBundle(b, {}).ok);
+  EXPECT_EQ(BuildBundle(std::string(kMaxEntrySize + 1, 'x'), 0, checkpoint_, store_,
+                        log_->VerifierKey())
+                .status()
+                .code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(BuildBundle(entries_[0], 37, checkpoint_, store_, log_->VerifierKey()).status().code(),
+            StatusCode::kOutOfRange);
+  // A bundle built with the wrong entry for its index does not verify, so it is not built.
+  EXPECT_FALSE(BuildBundle(entries_[1], 0, checkpoint_, store_, log_->VerifierKey()).ok());
   b = *ParseBundle(text);
   b.witness_keys = {"junk"};
   EXPECT_FALSE(VerifyBundle(b, {}).ok);
