@@ -176,6 +176,42 @@ TEST(TextIndex, TraditionalScriptAndOcrNoiseStillMatch) {
   EXPECT_EQ(m[0].work, 7u);
 }
 
+// A lightly edited short poem keeps too few intact 8-grams for a strong chain; with the
+// work's text the whole-work verification finds it, with a span covering the poem.
+TEST(TextIndex, EditedShortPoemIsVerifiedWithTheWorkText) {
+  std::mt19937 rng(4);
+  TextIndexOptions no_verify;
+  no_verify.verify_max_tokens = 0;
+  Fixture f;
+  Fixture g(no_verify);
+  const std::string poem =
+      "国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。烽火连三月，家书抵万金。白头搔更短，浑欲不胜簪。";
+  f.Add(1, poem);
+  g.Add(1, poem);
+  for (uint64_t id = 2; id <= 30; ++id) {
+    const std::string t = ChineseText(&rng, 200);
+    f.Add(id, t);
+    g.Add(id, t);
+  }
+  const std::string host = ChineseText(&rng, 300);
+  const std::string edited =
+      "国破山河在，城春草木深。感时花落泪，恨别鸟心惊。烽火连三月，家书值万金。白发搔更短，浑欲不胜簪。";
+  const NormalizedText q = Norm(host + "\n" + edited + "\n" + ChineseText(&rng, 200));
+  EXPECT_TRUE(g.index.Search(q, &g.texts).empty());  // too few seeds on their own
+  std::vector<TextMatch> m = f.index.Search(q, &f.texts);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].work, 1u);
+  ASSERT_EQ(m[0].spans.size(), 1u);
+  const uint32_t q0 = static_cast<uint32_t>(CodePoints(host) + 1);
+  EXPECT_EQ(m[0].spans[0].query_begin, q0);
+  EXPECT_EQ(m[0].spans[0].query_end, q0 + CodePoints(edited) - 1);  // before the final "。"
+  EXPECT_EQ(m[0].spans[0].work_begin, 0u);
+  EXPECT_EQ(m[0].spans[0].work_end, CodePoints(poem) - 1);
+  // Unrelated text sharing one line with the poem is not verified as a copy.
+  const NormalizedText one_line = Norm(host + "国破山河在，城春草木深。" + ChineseText(&rng, 50));
+  EXPECT_TRUE(f.index.Search(one_line, &f.texts).empty());
+}
+
 TEST(TextIndex, EnglishPassageIsFound) {
   std::mt19937 rng(5);
   Fixture f(TextIndexOptions{});
