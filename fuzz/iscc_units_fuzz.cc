@@ -1,5 +1,6 @@
 // ISCC units on arbitrary input: Text/Meta never crash and succeed exactly when the text
-// is valid UTF-8; Data-Code streaming in fuzzed pieces equals one-shot hashing.
+// is valid UTF-8; text_collapse's fast paths equal the plain ICU pipeline; Data-Code
+// streaming in fuzzed pieces equals one-shot hashing.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>
@@ -19,6 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (t.ok() != valid) std::abort();
   auto clean = chuqu::IsccTextClean(text);
   if (clean.ok() != valid) std::abort();
+  // The fast text_collapse paths equal the plain ICU pipeline.
+  auto fast = chuqu::iscc_internal::TextCollapse(text);
+  auto ref = chuqu::iscc_internal::TextCollapseReference(text);
+  if (fast.ok() != valid || ref.ok() != valid || (valid && *fast != *ref)) std::abort();
   const std::string meta = fdp.ConsumeRandomLengthString(512);
   (void)chuqu::GenMetaCode(text, text, std::optional<std::string>(meta));
   (void)chuqu::GenMetaCode(text, "", std::nullopt);

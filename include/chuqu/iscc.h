@@ -137,7 +137,8 @@ Result<std::string> GenVideoCode(std::span<const FrameSignature> frames, int bit
 // >= 2 Content-Code units, each at least `bits` long.
 Result<std::string> GenMixedCode(std::span<const std::string> codes, int bits = 64);
 
-// Data-Code (§5.8): streaming, bounded memory (keeps < 8 KiB of look-ahead).
+// Data-Code (§5.8): streaming, bounded memory (< 16 KiB of look-ahead); results equal
+// one-shot hashing however the input is split.
 class DataHasher {
  public:
   DataHasher();
@@ -180,8 +181,10 @@ class InstanceHasher {
 };
 Result<InstanceCode> GenInstanceCode(std::span<const uint8_t> data, int bits = 64);
 
-// ISCC-CODE (§6): >= 2 units incl. Data and Instance (any order), each >= 64 bits.
-// wide=true: exactly Data+Instance, each >= 128 bits -> SubType WIDE ("K4...").
+// ISCC-CODE (§6): >= 2 units incl. Data and Instance (any order), each >= 64 bits, at most
+// one each of Meta, Semantic, Content (Semantic and Content with the same SubType).
+// wide=true gives SubType WIDE ("K4...", 128+128 bits) when the units are exactly Data and
+// Instance of >= 128 bits each; otherwise the standard code, as iscc-core does.
 Result<std::string> GenIsccCode(std::span<const std::string> units, bool wide = false);
 
 // ISCC-SUM (iscc-sum's code_iscc_sum): Data + Instance in one pass over a stream.
