@@ -410,6 +410,16 @@ Result<std::string> ExplainIscc(std::string_view code) {
   } else {
     out += std::to_string(u.bits());
   }
+  if (u.main_type == MainType::kId && u.body.size() > 8) {
+    // ISCC-ID v0 uniqueness counter: uvarint after the 64-bit hash (codec.py iscc_explain).
+    uint64_t counter = 0;
+    int shift = 0;
+    for (size_t i = 8; i < u.body.size() && shift < 64; ++i, shift += 7) {
+      counter |= uint64_t{u.body[i] & 0x7Fu} << shift;
+      if (!(u.body[i] & 0x80)) break;
+    }
+    return out + "-" + iscc_internal::Hex(std::span(u.body).first(8)) + "-" + std::to_string(counter);
+  }
   return out + "-" + iscc_internal::Hex(u.body);
 }
 

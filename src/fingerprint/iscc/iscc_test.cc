@@ -281,6 +281,12 @@ TEST(IsccCodec, Explain) {
   EXPECT_EQ(Value(ExplainIscc("ISCC:KACYPXW445FTYNJ3CYSXHAFJMA2HUWULUNRFE3BLHRSCXYH2M5AEGQY")),
             "ISCC-TEXT-V0-MCDI-87dedce74b3c353b16257380a960347a5a8ba362526c2b3c642be0fa67404343");
   EXPECT_EQ(Value(ExplainIscc("GAASL4F2WZY7KBXB")), "DATA-NONE-V0-64-25f0bab671f506e1");
+  // ISCC-ID v0 with a one-byte counter (header 0x60 0x01): hash hex, then the counter.
+  IsccUnit id;
+  id.main_type = MainType::kId;
+  id.length = 1;
+  id.body = {1, 2, 3, 4, 5, 6, 7, 8, 5};
+  EXPECT_EQ(Value(ExplainIscc(EncodeIscc(id))), "ID-PRIVATE-V0-72-0102030405060708-5");
 }
 
 TEST(IsccCodec, RejectsMalformedCodes) {
