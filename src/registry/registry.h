@@ -1,0 +1,197 @@
+// The registry: works, parties, ownership shares, transfers, licences, price caps and claims,
+// all as signed entries of the verifiable log (DESIGN.md "The log is the truth").
+//
+// Every write is an Entry (entry.h, docs/entry-format.md): canonical JSON signed by the acting
+// party's Ed25519 key, carrying a per-party sequence number. A write is validated against the
+// registry state (signature, sequence, shares, caps, ...), sequenced by ledger::Sequencer, and
+// its derived rows (tables works, shares, parties, offers, grants, claims, price_caps, blobs)
+// are written by the sequencer's extra-writes hook in the SAME store transaction. A refused
+// write stores nothing. Replaying every entry of a log into an empty registry rebuilds the
+// derived tables identically (DumpTables() compares them; registry_test proves it).
+//
+// Ids: a party is named by its Ed25519 public key (64 lower-case hex digits); a work, an offer,
+// a grant and a claim are named by the log index of the entry that created them (decimal).
+//
+// Thread-safety: all methods are thread-safe. Writes are serialised by the Registry (one
+// validation + commit at a time; a write returns after its entry is durable); reads use store
+// snapshots and the in-memory state under a shared lock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "chuqu/status.h"
+#include "ledger/bundle.h"
+#include "registry/entry.h"
+#include "registry/matcher.h"
+
+namespace chuqu::registry {
+
+// Work kinds (DESIGN.md; issue "Works"). Names as they appear in entries.
+inline constexpr std::string_view kWorkKinds[] = {"text",   "image",   "audio",
+                                                  "video",  "document", "patent",
+                                                  "dataset", "other"};
+bool IsWorkKind(std::string_view kind);
+
+// Basis points: shares of a work always sum to this.
+inline constexpr int64_t kFullShare = 10000;
+
+struct Share {
+  std::string party;  // public key hex
+  int64_t basis_points = 0;
+};
+
+// What a registrant declares about a work (entry payload "work").
+struct WorkInfo {
+  std::string kind = "other";  // one of kWorkKinds
+  std::string title;
+  std::vector<std::string> creators;
+  bool ai_generated = false;     // declared AI-generated content (标识)
+  bool digital_human = false;    // declared digital-human content
+  // Owners; empty means 100% to the registering party. Must sum to kFullShare.
+  std::vector<Share> owners;
+  // Kind-specific attributes, e.g. for "dataset": provider, fields, update_frequency,
+  // security_level. Stored verbatim in the entry (an object; keys are free).
+  nlohmann::json attributes = nlohmann::json::object();
+};
+
+struct RegisterResult {
+  uint64_t work = 0;                  // work id (= index)
+  uint64_t index = 0;
+  std::string entry;                  // exact logged bytes
+  std::string receipt;                // c2sp.org/tlog-proof text
+  std::vector<Match> prior_art;       // earlier works the new one matches, ranked
+  std::string media;                  // "text", "image", "audio", "video", "data"
+};
+
+struct WriteResult {
+  uint64_t index = 0;     // log index of the entry (also the id of an offer/grant/claim)
+  std::string entry;
+  std::string receipt;
+};
+
+struct WorkRecord {
+  uint64_t work = 0;
+  std::string media;
+  FirstRegistration registration;
+  nlohmann::json entry;               // the registering entry (parsed)
+  std::vector<Share> owners;          // current shares
+  // Every later entry concerning this work (transfers, offers, grants, claims ...), in log
+  // order, parsed.
+  std::vector<nlohmann::json> history;
+};
+
+struct LicenceOffer {
+  uint64_t work = 0;
+  std::string type = "non-exclusive";  // "open", "non-exclusive", "exclusive"
+  int64_t price = 0;                   // in minor units of `currency` (e.g. fen for CNY)
+  std::string currency = "CNY";
+  std::string unit = "use";            // what the price is per: "use", "month", "copy", "GB"...
+  bool pay_after_use = false;          // 先使用后付费
+  std::string territory = "CN";
+  std::string term;                    // e.g. "P1Y" (ISO 8601 duration) or "" for perpetual
+};
+
+struct Options {
+  // Sequencer batching: 0 commits at once (one writer, CLI use).
+  int64_t batch_interval_micros = 0;
+  MatcherOptions matcher;
+};
+
+// A signing party: public key hex and its Ed25519 secret key (libsodium, 64 bytes).
+// Key files (see docs/registry.md): JSON {"party": hex, "secret_key": base64} with mode 0600.
+struct PartyKey {
+  std::string party;
+  std::string secret_key;  // 64 raw bytes
+  static PartyKey Generate();
+  static Result<PartyKey> FromJson(std::string_view text);
+  std::string ToJson() const;
+};
+[[nodiscard]] Status WritePartyKeyFile(const std::string& path, const PartyKey& key);
+Result<PartyKey> ReadPartyKeyFile(const std::string& path);
+
+class Registry {
+ public:
+  // Creates DIR (if needed) with: registry.db (SQLite store), log.key (the log's note signer
+  // key, 0600), operator.key (PartyKey, 0600), and logs the operator's party entry.
+  // AlreadyExists if DIR already holds a registry.
+  static Result<std::unique_ptr<Registry>> Init(const std::string& dir, std::string_view name,
+                                                const Options& options = {});
+  // Opens an existing registry: loads every entry (replaying it into the in-memory state and
+  // the match index). NotFound if DIR holds no registry.
+  static Result<std::unique_ptr<Registry>> Open(const std::string& dir,
+                                                const Options& options = {});
+  ~Registry();
+
+  // The operator's key (from DIR/operator.key); the CLI's default acting party.
+  const PartyKey& operator_key() const;
+  // The log's verifier key (vkey text) and latest signed checkpoint.
+  std::string log_key() const;
+  std::string LatestCheckpoint() const;
+  uint64_t size() const;  // entries in the log
+
+  // --- Writes. Each signs an entry with `actor`, validates it, and returns once durable.
+  // Refusals (nothing written): InvalidArgument (bad input), PermissionDenied (wrong signer,
+  // not an owner, not the operator), FailedPrecondition (rule broken: shares, cap, state),
+  // NotFound (unknown work/party/offer/claim), AlreadyExists (party registered twice).
+
+  // Registers `actor` as a party with a display name.
+  Result<WriteResult> RegisterParty(const PartyKey& actor, std::string_view name);
+  // Registers the content of `path` (extracted, fingerprinted, digested here).
+  Result<RegisterResult> RegisterFile(const PartyKey& actor, const std::string& path,
+                                      const WorkInfo& info);
+  // Registers from client-computed fingerprints (the content never leaves the owner).
+  Result<RegisterResult> RegisterFingerprints(const PartyKey& actor, const Fingerprints& fp,
+                                              const WorkInfo& info);
+  // Moves `basis_points` of `actor`'s share of `work` to `to`. Only the giving party signs.
+  Result<WriteResult> Transfer(const PartyKey& actor, uint64_t work, std::string_view to,
+                               int64_t basis_points);
+  // Operator only: price cap for a work kind (minor units per unit, currency). 0 removes.
+  Result<WriteResult> SetPriceCap(const PartyKey& actor, std::string_view work_kind,
+                                  int64_t max_price, std::string_view currency);
+  // An owner of the work offers a licence. FailedPrecondition naming the cap if above it.
+  Result<WriteResult> OfferLicence(const PartyKey& actor, const LicenceOffer& offer);
+  // A party accepts an offer (the grant). Exclusive offers can be accepted once.
+  Result<WriteResult> AcceptLicence(const PartyKey& actor, uint64_t offer);
+  // A claim against a work, citing match evidence (free JSON, e.g. a Match's evidence).
+  Result<WriteResult> Claim(const PartyKey& actor, uint64_t work, std::string_view reason,
+                            const nlohmann::json& evidence);
+  // An owner of the claimed work answers (once).
+  Result<WriteResult> Answer(const PartyKey& actor, uint64_t claim, std::string_view text);
+  // The operator resolves: outcome "upheld" | "rejected" | "settled".
+  Result<WriteResult> Resolve(const PartyKey& actor, uint64_t claim, std::string_view outcome,
+                              std::string_view note);
+
+  // Submits an already signed entry (e.g. from the HTTP server or a replay). Same checks.
+  Result<WriteResult> Submit(std::string entry_json);
+
+  // --- Reads.
+  Result<WorkRecord> GetWork(uint64_t work) const;
+  // Matches of a file / of fingerprints against every registered work, ranked.
+  Result<std::vector<Match>> MatchFile(const std::string& path) const;
+  Result<std::vector<Match>> MatchFingerprints(const Fingerprints& fp) const;
+  // Evidence bundle of the entry that registered `work` (or any entry index).
+  Result<ledger::EvidenceBundle> Evidence(uint64_t index) const;
+  // All derived tables as canonical text (one line per row, tables in fixed order): two
+  // registries holding the same log give equal dumps.
+  Result<std::string> DumpTables() const;
+  // All entries of the log, in order.
+  Result<std::vector<std::string>> Entries() const;
+
+  // Builds a registry's fingerprints from a file without registering (for clients).
+  static Result<Fingerprints> FingerprintFile(const std::string& path);
+
+  class Impl;
+
+ private:
+  explicit Registry(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chuqu::registry
