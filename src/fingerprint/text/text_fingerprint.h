@@ -30,7 +30,8 @@ struct NormalizedText {
   // 31-bit hash of its folded letters with bit 31 set (never equal to a code point).
   std::vector<uint32_t> tokens;
   // Original code-point range [begin[i], end[i]) that produced tokens[i]. Ranges are
-  // increasing and disjoint.
+  // non-decreasing and never overlap partially: tokens from one code point that expands to
+  // several (U+3340 ㍀ -> ポンド) share that code point's range; otherwise disjoint.
   std::vector<uint32_t> begin;
   std::vector<uint32_t> end;
   uint32_t original_length = 0;  // code points in the original text

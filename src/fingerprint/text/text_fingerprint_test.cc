@@ -127,6 +127,22 @@ TEST(TextNormalize, SupplementaryAndExpansions) {
   EXPECT_EQ(n->begin[1], 1u);
   EXPECT_EQ(Norm("ﬁne"), "fine");  // ligature expands inside one word
   EXPECT_EQ(Norm("㈠"), "一");      // parenthesised ideograph: parentheses dropped
+  // One code point expanding to several tokens: they share its range.
+  Result<NormalizedText> k = Normalize("a㍀b");
+  ASSERT_TRUE(k.ok());
+  ASSERT_EQ(k->size(), 5u);  // a ポ ン ド b
+  for (size_t i = 1; i <= 3; ++i) {
+    EXPECT_EQ(k->begin[i], 1u);
+    EXPECT_EQ(k->end[i], 2u);
+  }
+  EXPECT_EQ(k->begin[4], 2u);
+  // A word before an expansion with ideographs ends there ("e" | "20" "点").
+  Result<NormalizedText> h = Normalize("e\u336C");
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 3u);
+  EXPECT_EQ(h->end[0], 1u);
+  EXPECT_EQ(h->begin[1], 1u);
+  EXPECT_EQ(h->begin[2], 1u);
 }
 
 TEST(TextNormalize, InvalidUtf8IsAnError) {

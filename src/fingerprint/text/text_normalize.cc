@@ -246,6 +246,12 @@ Status NormalizeImpl(std::string_view utf8, NormalizedText* out, std::string* fo
       t.Fold(static_cast<UChar32>(cp), &multi);
       outs = multi.data();
       n_outs = multi.size();
+      // An expansion holding an ideographic token (U+336C -> "20点") starts its own tokens,
+      // so a word before it never overlaps the tokens sharing this code point's range.
+      if (n_outs > 1 && std::any_of(multi.begin(), multi.end(),
+                                    [](uint32_t e) { return (e & kIdeoFlag) != 0; })) {
+        close_word();
+      }
     }
     for (size_t j = 0; j < n_outs; ++j) {
       const uint32_t e = outs[j];
