@@ -1,6 +1,6 @@
 // BLAKE3: hashing a message in one Update() equals hashing it in arbitrary pieces, for
 // every mode, any output length, and any pair of back ends (portable / SSE4.1 / AVX2 /
-// AVX-512). The message is the fuzz payload repeated to a fuzzed length of up to 66 KiB,
+// AVX-512). The message is the fuzz payload repeated to a fuzzed length of up to 128 KiB,
 // so small inputs still reach multi-level trees and the wide hash_many paths.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -45,7 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else if (mode == 2) {
     context = in.ConsumeRandomLengthString(64);
   }
-  const size_t total = in.ConsumeIntegral<uint32_t>() % (66 * 1024 + 1);
+  // Log-uniform length up to 128 KiB: mostly short (fast runs), sometimes several
+  // 16-chunk runs and a multi-level tree.
+  const int bits = in.ConsumeIntegralInRange<int>(0, 17);
+  const size_t total = in.ConsumeIntegral<uint32_t>() % ((size_t{1} << bits) + 1);
   const size_t out_len = in.ConsumeIntegralInRange<size_t>(0, 300);
   // Cut points come from a seeded generator, so that every input gets many, spread over
   // the whole message and often near block and chunk boundaries.

@@ -249,27 +249,14 @@ void Blake3Hasher::Tree::ChunkReset(uint64_t chunk_counter) {
 
 uint8_t Blake3Hasher::Tree::ChunkStartFlag() const { return blocks_compressed_ == 0 ? kChunkStart : 0; }
 
-// Buffers the last block seen: it is compressed only once more input proves it is not
-// the chunk's last (which needs CHUNK_END, and ROOT if the chunk is the whole input).
-// REQUIRES: ChunkLen() + len <= kChunkLen.
+// Fills the (empty) chunk state with the input's last chunk; its last block stays
+// buffered for Finalize(), which compresses it with CHUNK_END (and ROOT if the chunk is
+// the whole input). REQUIRES: ChunkLen() == 0, 0 < len <= kChunkLen.
 void Blake3Hasher::Tree::ChunkUpdate(const uint8_t* data, size_t len) {
-  if (len == 0) return;
-  if (buf_len_ > 0) {
-    const size_t take = std::min(kBlockLen - buf_len_, len);
-    std::memcpy(buf_ + buf_len_, data, take);
-    buf_len_ += static_cast<uint8_t>(take);
-    data += take;
-    len -= take;
-    if (len == 0) return;
-    PortableCompressInPlace(chunk_cv_, buf_, kBlockLen, chunk_counter_,
-                         static_cast<uint8_t>(flags_ | ChunkStartFlag()));
-    ++blocks_compressed_;
-    buf_len_ = 0;
-    std::memset(buf_, 0, sizeof(buf_));
-  }
+  CHUQU_CHECK(ChunkLen() == 0 && len > 0 && len <= kChunkLen);
   while (len > kBlockLen) {
     PortableCompressInPlace(chunk_cv_, data, kBlockLen, chunk_counter_,
-                         static_cast<uint8_t>(flags_ | ChunkStartFlag()));
+                            static_cast<uint8_t>(flags_ | ChunkStartFlag()));
     ++blocks_compressed_;
     data += kBlockLen;
     len -= kBlockLen;
@@ -330,24 +317,10 @@ void Blake3Hasher::Reset() {
 void Blake3Hasher::Tree::Update(const uint8_t* in, size_t len) {
   const Backend& be = blake3_internal::ActiveBackend();
   if (len == 0) return;
-  if (ChunkLen() > 0) {
-    const size_t take = std::min(kChunkLen - ChunkLen(), len);
-    ChunkUpdate(in, take);
-    in += take;
-    len -= take;
-    if (len == 0) return;
-    // The chunk is full and more input follows: it is not the root.
-    Output o;
-    std::memcpy(o.cv, chunk_cv_, sizeof(o.cv));
-    std::memcpy(o.block, buf_, kBlockLen);
-    o.block_len = buf_len_;
-    o.counter = chunk_counter_;
-    o.flags = static_cast<uint8_t>(flags_ | ChunkStartFlag() | kChunkEnd);
-    uint8_t cv[32];
-    o.ChainingValue(cv);
-    PushCv(cv, chunk_counter_);
-    ChunkReset(chunk_counter_ + 1);
-  }
+  // Callers never leave a partial chunk behind: Blake3() updates once, Blake3Hasher feeds
+  // whole 16-chunk runs at 16-chunk offsets (which this loop consumes entirely) and then
+  // once more on a copy in Finalize().
+  CHUQU_CHECK(ChunkLen() == 0);
   // Whole subtrees go through hash_many. At least one byte is kept back for the chunk
   // state unless the input ends on a subtree that is pushed as its two children, so
   // that Finalize() can always ROOT-finalize the last node.

@@ -53,6 +53,7 @@ class Blake3Hasher {
   class Tree {
    public:
     Tree(const uint32_t key[8], uint8_t flags);
+    // REQUIRES: every earlier Update() ended on a chunk boundary (whole 16-chunk runs).
     void Update(const uint8_t* data, size_t len);
     void Finalize(std::span<uint8_t> out) const;
     void Reset();
