@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <thread>
 #include <string>
 #include <unordered_map>
 
@@ -320,6 +321,37 @@ TEST(TextIndex, CompactDoesNotChangeAnswers) {
       EXPECT_EQ(after[j].spans.size(), before[i][j].spans.size());
     }
   }
+}
+
+// Search is const and keeps no shared scratch state: concurrent readers get the answers a
+// single reader gets (run under ASan/TSan builds to catch races).
+TEST(TextIndex, ConcurrentReadersAgreeWithSerialAnswers) {
+  std::mt19937 rng(23);
+  Fixture f;
+  for (uint64_t id = 1; id <= 40; ++id) f.Add(id, ChineseText(&rng, 300));
+  std::vector<NormalizedText> queries;
+  for (int i = 0; i < 16; ++i) {
+    queries.push_back(Norm(ChineseText(&rng, 200) + f.raw[1 + rng() % 40] + ChineseText(&rng, 100)));
+  }
+  std::vector<std::vector<TextMatch>> serial;
+  for (const auto& q : queries) serial.push_back(f.index.Search(q, &f.texts));
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int rep = 0; rep < 5; ++rep) {
+        for (size_t i = 0; i < queries.size(); ++i) {
+          std::vector<TextMatch> m = f.index.Search(queries[i], &f.texts);
+          if (m.size() != serial[i].size() || (!m.empty() && m[0].work != serial[i][0].work)) {
+            ++mismatches[static_cast<size_t>(t)];
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int n : mismatches) EXPECT_EQ(n, 0);
+  for (const auto& s : serial) ASSERT_FALSE(s.empty());
 }
 
 }  // namespace
