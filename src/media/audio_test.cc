@@ -21,9 +21,11 @@ std::string MakeAudio(const std::string& name, const std::string& args) {
   return path;
 }
 
-// `fpcalc -raw -signed -length 0` FINGERPRINT= line as integers; empty if fpcalc is absent.
+// `fpcalc -raw -signed -length 0` FINGERPRINT= line as integers. fpcalc 1.5.1 built
+// against FFmpeg 5 reports the decoder's end-of-file as an error after the last frame,
+// so -ignore-errors is needed to get its output (the fingerprint is unaffected).
 std::vector<int32_t> Fpcalc(const std::string& path) {
-  std::string out = Capture("fpcalc -raw -signed -length 0 " + path);
+  std::string out = Capture("fpcalc -raw -signed -length 0 -ignore-errors " + path);
   std::vector<int32_t> values;
   const size_t p = out.find("FINGERPRINT=");
   if (p == std::string::npos) return values;
@@ -37,8 +39,9 @@ void ExpectMatchesFpcalc(const std::string& path) {
   auto r = ExtractAudio(path);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_GT(r->chromaprint.size(), 30u);
+  if (!Shell("command -v fpcalc")) GTEST_SKIP() << "fpcalc (libchromaprint-tools) not installed";
   std::vector<int32_t> expected = Fpcalc(path);
-  if (expected.empty()) GTEST_SKIP() << "fpcalc (libchromaprint-tools) not installed";
+  ASSERT_FALSE(expected.empty()) << "fpcalc gave no fingerprint";
   EXPECT_EQ(r->chromaprint, expected);
 }
 
