@@ -43,12 +43,14 @@ struct Fingerprints {
   std::string content_code;
   std::string data_code;
   std::string instance_code;
-  std::optional<pdq::Hash256> pdq;  // images
+  std::optional<Hash256> pdq;  // images
   int pdq_quality = 0;
   // Query side only: the 8 dihedral PDQ variants (index 0 = original); not stored.
-  std::vector<pdq::Hash256> pdq_dihedral;
+  std::vector<Hash256> pdq_dihedral;
   // Text: winnowing fingerprints (bulky; stored as a blob, "CQTF" encoding).
   std::optional<text::TextFingerprints> text;
+  // Query side only: the text itself (span search needs the normalised query); not stored.
+  std::string query_text;
 };
 
 // Algorithm tags recorded with stored fingerprints (DESIGN.md "every stored fingerprint names

@@ -102,6 +102,9 @@ struct Options {
   // Sequencer batching: 0 commits at once (one writer, CLI use).
   int64_t batch_interval_micros = 0;
   MatcherOptions matcher;
+  // Init only: log the operator's party entry. False leaves the log empty (for replaying
+  // another log into it: the first party entry's signer is then the operator).
+  bool register_operator = true;
 };
 
 // A signing party: public key hex and its Ed25519 secret key (libsodium, 64 bytes).
@@ -169,7 +172,11 @@ class Registry {
                               std::string_view note);
 
   // Submits an already signed entry (e.g. from the HTTP server or a replay). Same checks.
-  Result<WriteResult> Submit(std::string entry_json);
+  // `blobs`: the bulky fingerprints a work entry commits to by SHA-256 (e.g. the "CQTF"
+  // text fingerprints); each must be given unless already stored.
+  Result<WriteResult> Submit(std::string entry_json, std::vector<std::string> blobs = {});
+  // The next sequence number `party` must use (1 for a party never seen).
+  int64_t NextSeq(std::string_view party) const;
 
   // --- Reads.
   Result<WorkRecord> GetWork(uint64_t work) const;
@@ -183,6 +190,8 @@ class Registry {
   Result<std::string> DumpTables() const;
   // All entries of the log, in order.
   Result<std::vector<std::string>> Entries() const;
+  // A stored blob by its SHA-256 hex. NotFound if absent.
+  Result<std::string> Blob(std::string_view sha256) const;
 
   // Builds a registry's fingerprints from a file without registering (for clients).
   static Result<Fingerprints> FingerprintFile(const std::string& path);

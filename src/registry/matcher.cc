@@ -1,0 +1,227 @@
+#include "registry/matcher.h"
+
+#include <algorithm>
+#include <map>
+
+#include "chuqu/iscc.h"
+#include "fingerprint/pdq/pdq_hasher.h"
+#include "index/hamming_index.h"
+#include "index/text_index.h"
+
+namespace chuqu::registry {
+namespace {
+
+// Same SHA-256: a byte-identical copy.
+class ExactMatcher final : public MediaMatcher {
+ public:
+  std::string_view name() const override { return "exact"; }
+  Status Add(uint64_t work, const Fingerprints& fp) override {
+    if (!fp.sha256.empty()) works_.emplace(fp.sha256, work);
+    return Status::Ok();
+  }
+  std::vector<Match> Search(const Fingerprints& q, size_t max_results) const override {
+    std::vector<Match> out;
+    if (q.sha256.empty()) return out;
+    auto [b, e] = works_.equal_range(q.sha256);
+    for (auto it = b; it != e && out.size() < max_results; ++it) {
+      Match m;
+      m.work = it->second;
+      m.score = 1.0;
+      m.evidence = {{"method", "exact"}, {"sha256", q.sha256}};
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+ private:
+  std::multimap<std::string, uint64_t> works_;
+};
+
+// 64-bit ISCC Content-Code units, one index per media (a text code never matches an image's).
+class IsccContentMatcher final : public MediaMatcher {
+ public:
+  explicit IsccContentMatcher(uint32_t radius) : radius_(radius) {}
+  std::string_view name() const override { return "iscc-content"; }
+  Status Add(uint64_t work, const Fingerprints& fp) override {
+    std::optional<index::Code64> code = CodeOf(fp);
+    if (!code) return Status::Ok();
+    auto& idx = indexes_[fp.media];
+    if (!idx) idx = std::make_unique<index::MihHammingIndex<1>>();
+    return idx->Add(work, *code);
+  }
+  std::vector<Match> Search(const Fingerprints& q, size_t max_results) const override {
+    std::vector<Match> out;
+    std::optional<index::Code64> code = CodeOf(q);
+    auto it = indexes_.find(q.media);
+    if (!code || it == indexes_.end()) return out;
+    for (const index::Neighbor& n : it->second->RangeSearch(*code, radius_, max_results)) {
+      Match m;
+      m.work = n.id;
+      m.score = std::max(0.0, 1.0 - n.distance / 32.0);
+      m.evidence = {{"method", "iscc-content"}, {"distance", n.distance}, {"bits", 64},
+                    {"query_code", q.content_code}};
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+ private:
+  static std::optional<index::Code64> CodeOf(const Fingerprints& fp) {
+    if (fp.content_code.empty()) return std::nullopt;
+    Result<IsccUnit> u = DecodeIscc(fp.content_code);
+    if (!u.ok() || u->main_type != MainType::kContent || u->body.size() < 8) return std::nullopt;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = v << 8 | u->body[i];
+    return index::Code64{v};
+  }
+  uint32_t radius_;
+  std::map<std::string, std::unique_ptr<index::MihHammingIndex<1>>> indexes_;
+};
+
+// PDQ: the query's 8 dihedral variants against the registered originals (finds rotated and
+// mirrored copies; notes/pdq-vpdq-tmk-hma.md).
+class PdqMatcher final : public MediaMatcher {
+ public:
+  explicit PdqMatcher(uint32_t radius) : radius_(radius) {}
+  std::string_view name() const override { return "pdq"; }
+  Status Add(uint64_t work, const Fingerprints& fp) override {
+    if (!fp.pdq) return Status::Ok();
+    return index_.Add(work, index::PdqCode(*fp.pdq));
+  }
+  std::vector<Match> Search(const Fingerprints& q, size_t max_results) const override {
+    std::vector<Hash256> queries = q.pdq_dihedral;
+    if (queries.empty() && q.pdq) queries.push_back(*q.pdq);
+    std::map<uint64_t, std::pair<uint32_t, size_t>> best;  // work -> (distance, variant)
+    for (size_t v = 0; v < queries.size(); ++v) {
+      for (const index::Neighbor& n :
+           index_.RangeSearch(index::PdqCode(queries[v]), radius_, max_results)) {
+        auto [it, added] = best.emplace(n.id, std::make_pair(n.distance, v));
+        if (!added && n.distance < it->second.first) it->second = {n.distance, v};
+      }
+    }
+    std::vector<Match> out;
+    for (const auto& [work, dv] : best) {
+      Match m;
+      m.work = work;
+      m.score = std::max(0.0, 1.0 - dv.first / 128.0);
+      m.evidence = {{"method", "pdq"},
+                    {"distance", dv.first},
+                    {"bits", 256},
+                    {"transform", pdq::DihedralName(static_cast<pdq::Dihedral>(dv.second % 8))},
+                    {"query_quality", q.pdq_quality},
+                    {"region", {{"query", "whole"}, {"work", "whole"}}}};
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+ private:
+  uint32_t radius_;
+  index::MihHammingIndex<4> index_;
+};
+
+// Text: winnowed fingerprints, spans in code points on both sides.
+class TextMatcher final : public MediaMatcher {
+ public:
+  std::string_view name() const override { return "text"; }
+  Status Add(uint64_t work, const Fingerprints& fp) override {
+    if (!fp.text) return Status::Ok();
+    if (fp.text->options.k != index_.options().winnow.k ||
+        fp.text->options.w != index_.options().winnow.w) {
+      return Status::Ok();  // other winnowing options: cannot be searched here
+    }
+    return index_.Add(work, *fp.text);
+  }
+  std::vector<Match> Search(const Fingerprints& q, size_t max_results) const override {
+    std::vector<Match> out;
+    if (q.query_text.empty() || index_.size() == 0) return out;
+    Result<text::NormalizedText> norm = text::Normalize(q.query_text);
+    if (!norm.ok()) return out;
+    for (const index::TextMatch& t : index_.Search(*norm)) {
+      if (out.size() >= max_results) break;
+      Match m;
+      m.work = t.work;
+      m.score = t.score;
+      nlohmann::json spans = nlohmann::json::array();
+      for (const index::TextSpan& s : t.spans) {
+        spans.push_back({{"query", {s.query_begin, s.query_end}},
+                         {"work", {s.work_begin, s.work_end}},
+                         {"seeds", s.seeds},
+                         {"score", s.score}});
+      }
+      m.evidence = {{"method", "text"},
+                    {"unit", "code points, half-open"},
+                    {"spans", std::move(spans)},
+                    {"query_coverage", t.query_coverage},
+                    {"work_coverage", t.work_coverage}};
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+ private:
+  index::TextIndex index_;
+};
+
+}  // namespace
+
+Matcher::Matcher(const MatcherOptions& options) : options_(options) {
+  plugins_.push_back(std::make_unique<ExactMatcher>());
+  plugins_.push_back(std::make_unique<PdqMatcher>(options.pdq_radius));
+  plugins_.push_back(std::make_unique<TextMatcher>());
+  plugins_.push_back(std::make_unique<IsccContentMatcher>(options.iscc_radius));
+}
+
+Matcher::~Matcher() = default;
+
+void Matcher::AddPlugin(std::unique_ptr<MediaMatcher> plugin) {
+  plugins_.push_back(std::move(plugin));
+}
+
+Status Matcher::Add(uint64_t work, const Fingerprints& fp, const FirstRegistration& first) {
+  if (works_.count(work)) return Status::InvalidArgument("work already indexed");
+  for (auto& p : plugins_) {
+    Status s = p->Add(work, fp);
+    if (!s.ok()) return Status(s.code(), std::string(p->name()) + ": " + s.message());
+  }
+  works_[work] = {fp.media, first};
+  return Status::Ok();
+}
+
+std::vector<Match> Matcher::Search(const Fingerprints& query) const {
+  // Each plugin returns a bounded list, so the merge is bounded whatever the index size.
+  std::map<uint64_t, Match> best;
+  for (const auto& p : plugins_) {
+    for (Match& m : p->Search(query, options_.max_results)) {
+      if (m.score < options_.min_score) continue;
+      auto it = best.find(m.work);
+      if (it == best.end()) {
+        best.emplace(m.work, std::move(m));
+        continue;
+      }
+      Match& b = it->second;
+      if (m.score > b.score) std::swap(b, m);
+      nlohmann::json& also = b.evidence["also"];
+      if (!also.is_array()) also = nlohmann::json::array();
+      also.push_back(std::move(m.evidence));
+    }
+  }
+  std::vector<Match> out;
+  out.reserve(best.size());
+  for (auto& [work, m] : best) {
+    auto it = works_.find(work);
+    if (it == works_.end()) continue;
+    m.media = it->second.media;
+    m.first = it->second.first;
+    out.push_back(std::move(m));
+  }
+  std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
+    return a.score != b.score ? a.score > b.score : a.first.index < b.first.index;
+  });
+  if (out.size() > options_.max_results) out.resize(options_.max_results);
+  return out;
+}
+
+size_t Matcher::size() const { return works_.size(); }
+
+}  // namespace chuqu::registry

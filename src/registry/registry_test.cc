@@ -1,0 +1,416 @@
+#include "registry/registry.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <gtest/gtest.h>
+
+namespace chuqu::registry {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "chuqu_registry_XXXXXX").string();
+    CHUQU_CHECK(mkdtemp(tmpl.data()) != nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string Sub(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+// Deterministic English-like text of `words` words.
+std::string MakeText(uint32_t seed, int words) {
+  static const char* kVocab[] = {
+      "river", "stone", "light", "garden", "winter", "paper", "signal", "harbour", "lantern",
+      "orchard", "copper", "meadow", "thunder", "silver", "canyon", "window", "falcon", "ember",
+      "glacier", "violet", "market", "bridge", "quartz", "shadow", "engine", "velvet", "prairie",
+      "crystal", "mirror", "forest", "island", "breeze", "summit", "compass", "anchor", "candle"};
+  std::mt19937 rng(seed);
+  std::string out;
+  for (int i = 0; i < words; ++i) {
+    if (i) out += (i % 12 == 11) ? ". " : " ";
+    out += kVocab[rng() % std::size(kVocab)];
+  }
+  return out + ".\n";
+}
+
+void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary) << data;
+}
+
+WorkInfo Info(const std::string& kind, const std::string& title) {
+  WorkInfo i;
+  i.kind = kind;
+  i.title = title;
+  return i;
+}
+
+Fingerprints ImageFp(uint64_t w0) {
+  Fingerprints fp;
+  fp.media = "image";
+  Hash256 h;
+  h.words = {w0, ~w0, w0 * 3, w0 ^ 0x5555};
+  fp.pdq = h;
+  fp.pdq_quality = 90;
+  fp.sha256 = Sha256Hex(std::to_string(w0));
+  return fp;
+}
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<std::unique_ptr<Registry>> r = Registry::Init(dir_.Sub("reg"), "test.example/log");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    reg_ = std::move(*r);
+    alice_ = PartyKey::Generate();
+    bob_ = PartyKey::Generate();
+    ASSERT_TRUE(reg_->RegisterParty(alice_, "Alice").ok());
+    ASSERT_TRUE(reg_->RegisterParty(bob_, "Bob").ok());
+  }
+
+  uint64_t RegisterImage(const PartyKey& who, uint64_t w0, const WorkInfo& info = {}) {
+    WorkInfo i = info;
+    if (i.kind == "other") i.kind = "image";
+    Result<RegisterResult> r = reg_->RegisterFingerprints(who, ImageFp(w0), i);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->work : ~uint64_t{0};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Registry> reg_;
+  PartyKey alice_, bob_;
+};
+
+TEST_F(RegistryTest, RegisterGivesFullShareAndReceipt) {
+  Result<RegisterResult> r = reg_->RegisterFingerprints(alice_, ImageFp(7), Info("image", "Sunset"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->work, 3u);  // operator, Alice, Bob parties come first
+  EXPECT_NE(r->receipt.find("c2sp.org/tlog-proof@v1"), std::string::npos);
+  EXPECT_TRUE(r->prior_art.empty());
+  Result<WorkRecord> w = reg_->GetWork(r->work);
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(w->owners.size(), 1u);
+  EXPECT_EQ(w->owners[0].party, alice_.party);
+  EXPECT_EQ(w->owners[0].basis_points, kFullShare);
+  EXPECT_EQ(w->registration.party, alice_.party);
+  EXPECT_EQ(w->entry["body"]["work"]["title"], "Sunset");
+}
+
+TEST_F(RegistryTest, SharesMustSumTo10000) {
+  WorkInfo info = Info("image", "Split");
+  info.owners = {{alice_.party, 6000}, {bob_.party, 3000}};
+  const uint64_t before = reg_->size();
+  Result<RegisterResult> r = reg_->RegisterFingerprints(alice_, ImageFp(1), info);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("9000"), std::string::npos);
+  EXPECT_EQ(reg_->size(), before);
+  info.owners = {{alice_.party, 6000}, {bob_.party, 4000}};
+  r = reg_->RegisterFingerprints(alice_, ImageFp(1), info);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(reg_->GetWork(r->work)->owners.size(), 2u);
+}
+
+TEST_F(RegistryTest, TransferOnlyByTheGivingParty) {
+  const uint64_t work = RegisterImage(alice_, 11);
+  // Bob cannot move Alice's share (he holds none); nothing is written.
+  const uint64_t before = reg_->size();
+  Result<WriteResult> t = reg_->Transfer(bob_, work, reg_->operator_key().party, 5000);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(reg_->size(), before);
+  // More than held: refused.
+  t = reg_->Transfer(alice_, work, bob_.party, 10001);
+  EXPECT_EQ(t.status().code(), StatusCode::kFailedPrecondition);
+  // Alice gives 2500 to Bob; history kept.
+  t = reg_->Transfer(alice_, work, bob_.party, 2500);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  Result<WorkRecord> w = reg_->GetWork(work);
+  ASSERT_TRUE(w.ok());
+  int64_t sum = 0;
+  for (const Share& s : w->owners) {
+    sum += s.basis_points;
+    EXPECT_EQ(s.basis_points, s.party == alice_.party ? 7500 : 2500);
+  }
+  EXPECT_EQ(sum, kFullShare);
+  ASSERT_EQ(w->history.size(), 1u);
+  EXPECT_EQ(w->history[0]["kind"], "transfer");
+  // Bob gives all of his back: his row disappears.
+  ASSERT_TRUE(reg_->Transfer(bob_, work, alice_.party, 2500).ok());
+  w = reg_->GetWork(work);
+  ASSERT_EQ(w->owners.size(), 1u);
+  EXPECT_EQ(w->owners[0].basis_points, kFullShare);
+}
+
+TEST_F(RegistryTest, PriceCapRefusalNamesTheCap) {
+  WorkInfo info = Info("dataset", "Bus timetables");
+  info.attributes = {{"provider", "City transport bureau"},
+                     {"fields", {"route", "stop", "time"}},
+                     {"update_frequency", "daily"},
+                     {"security_level", "public"}};
+  Result<RegisterResult> r = reg_->RegisterFingerprints(alice_, ImageFp(21), info);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Only the operator sets caps.
+  EXPECT_EQ(reg_->SetPriceCap(alice_, "dataset", 100, "CNY").status().code(),
+            StatusCode::kPermissionDenied);
+  ASSERT_TRUE(reg_->SetPriceCap(reg_->operator_key(), "dataset", 5000, "CNY").ok());
+  LicenceOffer o;
+  o.work = r->work;
+  o.price = 6000;
+  o.unit = "GB";
+  const uint64_t before = reg_->size();
+  Result<WriteResult> w = reg_->OfferLicence(alice_, o);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(w.status().message().find("price cap for dataset works: 5000 CNY"), std::string::npos)
+      << w.status().message();
+  EXPECT_EQ(reg_->size(), before);
+  o.price = 5000;
+  o.pay_after_use = true;
+  w = reg_->OfferLicence(alice_, o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  // Bob is not an owner: cannot offer.
+  EXPECT_EQ(reg_->OfferLicence(bob_, o).status().code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(reg_->AcceptLicence(bob_, w->index).ok());
+}
+
+TEST_F(RegistryTest, ExclusiveOfferAcceptedOnce) {
+  const uint64_t work = RegisterImage(alice_, 31);
+  LicenceOffer o;
+  o.work = work;
+  o.type = "exclusive";
+  o.price = 100;
+  Result<WriteResult> w = reg_->OfferLicence(alice_, o);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(reg_->AcceptLicence(bob_, w->index).ok());
+  EXPECT_EQ(reg_->AcceptLicence(reg_->operator_key(), w->index).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reg_->AcceptLicence(bob_, 999).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, ClaimLifecycle) {
+  const uint64_t work = RegisterImage(alice_, 41);
+  Result<WriteResult> c = reg_->Claim(bob_, work, "copies my photo", {{"method", "pdq"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  // Only an owner answers; only the operator resolves.
+  EXPECT_EQ(reg_->Answer(bob_, c->index, "no").status().code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(reg_->Answer(alice_, c->index, "I took it first").ok());
+  EXPECT_EQ(reg_->Answer(alice_, c->index, "again").status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reg_->Resolve(alice_, c->index, "rejected", "").status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(reg_->Resolve(reg_->operator_key(), c->index, "maybe", "").status().code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(reg_->Resolve(reg_->operator_key(), c->index, "rejected", "registered earlier").ok());
+  EXPECT_EQ(reg_->Resolve(reg_->operator_key(), c->index, "upheld", "").status().code(),
+            StatusCode::kFailedPrecondition);
+  Result<WorkRecord> w = reg_->GetWork(work);
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(w->history.size(), 3u);
+  EXPECT_EQ(w->history[0]["kind"], "claim");
+  EXPECT_EQ(w->history[2]["kind"], "resolve");
+}
+
+TEST_F(RegistryTest, BadSignatureAndReplayRefusedWithNothingWritten) {
+  const uint64_t work = RegisterImage(alice_, 51);
+  Entry e;
+  e.kind = std::string(kKindTransfer);
+  e.time = NowRfc3339();
+  e.party = alice_.party;
+  e.seq = reg_->NextSeq(alice_.party);
+  e.body = {{"work", work}, {"to", bob_.party}, {"basis_points", 100}};
+  // Signed by Bob's key while naming Alice: bad signature.
+  Result<std::string> forged = SignEntry(e, bob_.secret_key);
+  ASSERT_TRUE(forged.ok());
+  const std::string dump_before = *reg_->DumpTables();
+  const uint64_t before = reg_->size();
+  EXPECT_EQ(reg_->Submit(*forged).status().code(), StatusCode::kUnauthenticated);
+  // A tampered body with Alice's signature.
+  Result<std::string> good = SignEntry(e, alice_.secret_key);
+  ASSERT_TRUE(good.ok());
+  std::string tampered = *good;
+  tampered.replace(tampered.find("\"basis_points\":100"), 18, "\"basis_points\":900");
+  EXPECT_EQ(reg_->Submit(tampered).status().code(), StatusCode::kUnauthenticated);
+  // Non-canonical bytes.
+  EXPECT_EQ(reg_->Submit(" " + *good).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(reg_->Submit("not json").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(reg_->size(), before);
+  EXPECT_EQ(*reg_->DumpTables(), dump_before);
+  // The genuine entry goes in once; the same bytes again are a replay.
+  ASSERT_TRUE(reg_->Submit(*good).ok());
+  const uint64_t after = reg_->size();
+  const std::string dump_after = *reg_->DumpTables();
+  Result<WriteResult> again = reg_->Submit(*good);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(again.status().message().find("replayed"), std::string::npos);
+  EXPECT_EQ(reg_->size(), after);
+  EXPECT_EQ(*reg_->DumpTables(), dump_after);
+}
+
+TEST_F(RegistryTest, UnregisteredPartyAndUnknownWorkRefused) {
+  PartyKey carol = PartyKey::Generate();
+  EXPECT_EQ(reg_->RegisterFingerprints(carol, ImageFp(3), Info("image", "x")).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(reg_->RegisterParty(alice_, "Alice again").status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(reg_->Transfer(alice_, 12345, bob_.party, 1).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(reg_->RegisterFingerprints(alice_, ImageFp(3), Info("poem", "x")).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(reg_->GetWork(999).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, PriorArtAndMatchOnImageFingerprints) {
+  // An empty index answers no matches.
+  EXPECT_TRUE(reg_->MatchFingerprints(ImageFp(61))->empty());
+  const uint64_t first = RegisterImage(alice_, 61);
+  // A near copy: a few PDQ bits flipped, other bytes.
+  Fingerprints copy = ImageFp(61);
+  copy.pdq->words[0] ^= 0xF;
+  copy.sha256 = Sha256Hex("other bytes");
+  Result<RegisterResult> r = reg_->RegisterFingerprints(bob_, copy, Info("image", "Mine?"));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->prior_art.size(), 1u);
+  EXPECT_EQ(r->prior_art[0].work, first);
+  EXPECT_EQ(r->prior_art[0].first.party, alice_.party);
+  EXPECT_EQ(r->prior_art[0].evidence["method"], "pdq");
+  EXPECT_EQ(r->prior_art[0].evidence["distance"], 4);
+  Result<std::vector<Match>> m = reg_->MatchFingerprints(ImageFp(61));
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->size(), 2u);
+  EXPECT_EQ((*m)[0].work, first);  // exact beats the near copy
+  EXPECT_DOUBLE_EQ((*m)[0].score, 1.0);
+  for (const Match& x : *m) {
+    EXPECT_GE(x.score, 0.0);
+    EXPECT_LE(x.score, 1.0);
+  }
+}
+
+TEST_F(RegistryTest, TextFilesRegisterAndMatchWithSpans) {
+  const std::string a = dir_.Sub("a.txt"), b = dir_.Sub("b.txt"), q = dir_.Sub("q.txt");
+  const std::string text_a = MakeText(1, 400), text_b = MakeText(2, 400);
+  WriteFile(a, text_a);
+  WriteFile(b, text_b);
+  Result<RegisterResult> ra = reg_->RegisterFile(alice_, a, {});
+  ASSERT_TRUE(ra.ok()) << ra.status().ToString();
+  EXPECT_EQ(ra->media, "text");
+  Result<RegisterResult> rb = reg_->RegisterFile(bob_, b, {});
+  ASSERT_TRUE(rb.ok()) << rb.status().ToString();
+  EXPECT_TRUE(rb->prior_art.empty());
+  // A query quoting a passage of A inside new text.
+  WriteFile(q, MakeText(3, 100) + " " + text_a.substr(500, 900) + " " + MakeText(4, 100));
+  Result<std::vector<Match>> m = reg_->MatchFile(q);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_FALSE(m->empty());
+  EXPECT_EQ((*m)[0].work, ra->work);
+  EXPECT_EQ((*m)[0].media, "text");
+  EXPECT_EQ((*m)[0].evidence["method"], "text");
+  ASSERT_FALSE((*m)[0].evidence["spans"].empty());
+  // Registering a byte copy of B reports B as prior art.
+  const std::string c = dir_.Sub("c.txt");
+  WriteFile(c, text_b);
+  Result<RegisterResult> rc = reg_->RegisterFile(alice_, c, {});
+  ASSERT_TRUE(rc.ok());
+  ASSERT_FALSE(rc->prior_art.empty());
+  EXPECT_EQ(rc->prior_art[0].work, rb->work);
+  EXPECT_DOUBLE_EQ(rc->prior_art[0].score, 1.0);
+}
+
+TEST_F(RegistryTest, BadFilesGiveClearErrors) {
+  Result<std::vector<Match>> m = reg_->MatchFile(dir_.Sub("missing.jpg"));
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("missing.jpg"), std::string::npos);
+  const std::string empty = dir_.Sub("empty.txt");
+  WriteFile(empty, "");
+  EXPECT_FALSE(reg_->RegisterFile(alice_, empty, {}).ok());
+  const std::string bad = dir_.Sub("bad.png");
+  WriteFile(bad, std::string("\x89PNG\r\n\x1a\n", 8) + "garbage");
+  const uint64_t before = reg_->size();
+  EXPECT_FALSE(reg_->RegisterFile(alice_, bad, {}).ok());
+  EXPECT_EQ(reg_->size(), before);
+}
+
+TEST_F(RegistryTest, ReplayRebuildsTablesIdentically) {
+  // A log with every entry kind.
+  const uint64_t w1 = RegisterImage(alice_, 71);
+  const std::string t = dir_.Sub("t.txt");
+  WriteFile(t, MakeText(9, 300));
+  ASSERT_TRUE(reg_->RegisterFile(bob_, t, {}).ok());
+  ASSERT_TRUE(reg_->Transfer(alice_, w1, bob_.party, 1234).ok());
+  ASSERT_TRUE(reg_->SetPriceCap(reg_->operator_key(), "image", 900, "CNY").ok());
+  LicenceOffer o;
+  o.work = w1;
+  o.price = 800;
+  Result<WriteResult> off = reg_->OfferLicence(alice_, o);
+  ASSERT_TRUE(off.ok());
+  ASSERT_TRUE(reg_->AcceptLicence(bob_, off->index).ok());
+  Result<WriteResult> c = reg_->Claim(bob_, w1, "mine", nlohmann::json::object());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(reg_->Answer(alice_, c->index, "no").ok());
+  ASSERT_TRUE(reg_->Resolve(reg_->operator_key(), c->index, "settled", "shares moved").ok());
+  Result<std::string> dump = reg_->DumpTables();
+  ASSERT_TRUE(dump.ok());
+
+  // Replay every entry (with its committed blobs) into an empty registry.
+  Options opt;
+  opt.register_operator = false;
+  Result<std::unique_ptr<Registry>> fresh = Registry::Init(dir_.Sub("replay"), "other/log", opt);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  Result<std::vector<std::string>> entries = reg_->Entries();
+  ASSERT_TRUE(entries.ok());
+  for (const std::string& e : *entries) {
+    std::vector<std::string> blobs;
+    nlohmann::json j = nlohmann::json::parse(e);
+    if (j["kind"] == "work" && j["body"]["content"].contains("text")) {
+      blobs.push_back(*reg_->Blob(j["body"]["content"]["text"]["sha256"].get<std::string>()));
+    }
+    Result<WriteResult> w = (*fresh)->Submit(e, blobs);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+  }
+  EXPECT_EQ(*(*fresh)->DumpTables(), *dump);
+
+  // Reopening rebuilds state and the match index from the store.
+  reg_.reset();
+  Result<std::unique_ptr<Registry>> reopened = Registry::Open(dir_.Sub("reg"));
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ(*(*reopened)->DumpTables(), *dump);
+  Result<std::vector<Match>> m = (*reopened)->MatchFingerprints(ImageFp(71));
+  ASSERT_TRUE(m.ok());
+  ASSERT_FALSE(m->empty());
+  EXPECT_EQ((*m)[0].work, w1);
+  // State survived: Bob holds 1234 and can give it back; Alice cannot exceed 8766.
+  EXPECT_EQ((*reopened)->Transfer(alice_, w1, bob_.party, 8767).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_TRUE((*reopened)->Transfer(bob_, w1, alice_.party, 1234).ok());
+}
+
+TEST_F(RegistryTest, EvidenceBundleVerifies) {
+  const uint64_t work = RegisterImage(alice_, 81);
+  Result<ledger::EvidenceBundle> b = reg_->Evidence(work);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ledger::BundleVerifyOptions opt;
+  opt.trusted_log_key = reg_->log_key();
+  EXPECT_TRUE(ledger::VerifyBundle(*b, opt).ok);
+  EXPECT_EQ(reg_->Evidence(1000).status().code(), StatusCode::kNotFound);
+}
+
+TEST(RegistryOpenTest, MissingDirIsNotFound) {
+  Result<std::unique_ptr<Registry>> r = Registry::Open("/nonexistent/chuqu/registry");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace chuqu::registry
