@@ -10,6 +10,7 @@
 //   check        re-derives every stored hash, tile and checkpoint from the entries
 // Exit codes: 0 ok; 1 the log or the system failed (corruption, I/O); 2 bad input.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "commands.h"
 #include "ledger/log_view.h"
@@ -178,9 +180,38 @@ Status Key(const LogFlags& f) {
   return Status::Ok();
 }
 
+// The log has one writer: concurrent `chuqu log append` processes (and any server on the same
+// directory) take an exclusive flock on DIR/log.lock and wait their turn, so no process ever
+// signs a checkpoint on a tree another process has already extended.
+class WriterLock {
+ public:
+  static Result<WriterLock> Acquire(const LogFlags& f) {
+    const std::string path = (fs::path(f.data) / "log.lock").string();
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
+    while (flock(fd, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        close(fd);
+        return Status::IOError("cannot lock " + path + ": " + std::strerror(errno));
+      }
+    }
+    return WriterLock(fd);
+  }
+  WriterLock(WriterLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  WriterLock& operator=(WriterLock&&) = delete;
+  ~WriterLock() {
+    if (fd_ >= 0) close(fd_);  // releases the lock
+  }
+
+ private:
+  explicit WriterLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 Status Append(const LogFlags& f) {
   CHUQU_ASSIGN_OR_RETURN(std::string entry, ReadFile(f.file, ledger::kMaxEntrySize));
   CHUQU_ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ed25519Signer> signer, LoadSigner(f));
+  CHUQU_ASSIGN_OR_RETURN(WriterLock lock, WriterLock::Acquire(f));
   CHUQU_ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> store, OpenStore(f));
   ledger::SequencerOptions options;
   options.batch_interval = std::chrono::microseconds(0);  // one entry: commit at once

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "ledger/checkpoint.h"
@@ -137,6 +138,30 @@ TEST_F(LogCommandTest, CommandFormsEndToEnd) {
   Outcome check = Chuqu("log check " + Data());
   EXPECT_EQ(check.exit_code, 0);
   EXPECT_EQ(check.out.rfind("ok: 4 entries", 0), 0u) << check.out;
+}
+
+// Several `chuqu log append` processes at once: each waits for the writer lock, none fails,
+// and every receipt is for a distinct index.
+TEST_F(LogCommandTest, ConcurrentAppendProcesses) {
+  ASSERT_EQ(Chuqu("log init " + Data()).exit_code, 0);
+  constexpr int kProcesses = 6;
+  std::string cmd;
+  for (int i = 0; i < kProcesses; ++i) {
+    std::string file = WriteEntry("c" + std::to_string(i), "concurrent " + std::to_string(i));
+    cmd += std::string(CHUQU_BINARY) + " log append " + Data() + " " + file + " > " +
+           (dir_ / ("r" + std::to_string(i))).string() + " & ";
+  }
+  cmd += "wait";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::set<uint64_t> indexes;
+  for (int i = 0; i < kProcesses; ++i) {
+    auto receipt = ledger::ParseReceipt(ReadAll(dir_ / ("r" + std::to_string(i))));
+    ASSERT_TRUE(receipt.ok()) << i << ": " << receipt.status().ToString();
+    indexes.insert(receipt->index);
+  }
+  EXPECT_EQ(indexes.size(), static_cast<size_t>(kProcesses));
+  EXPECT_EQ(*indexes.rbegin(), static_cast<uint64_t>(kProcesses - 1));
+  EXPECT_EQ(Chuqu("log check " + Data()).exit_code, 0);
 }
 
 TEST_F(LogCommandTest, BadInputGetsClearErrors) {
