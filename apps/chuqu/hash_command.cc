@@ -124,6 +124,11 @@ Status HashVideo(const HashFlags& flags, const std::string& file) {
   const media::VideoReadStats& stats = reader->stats();
   if (!flags.json) {
     std::cout << "# " << file << "\n" << vpdq::FormatHashFile(features);
+    if (stats.truncated || stats.decode_errors > 0) {
+      std::cerr << "chuqu hash: " << file << ": hashed " << stats.frames_decoded
+                << " decodable frames; " << stats.decode_errors << " packets failed to decode"
+                << (stats.truncated ? ", file ends early (truncated?)" : "") << "\n";
+    }
     return Status::Ok();
   }
   Json out;
