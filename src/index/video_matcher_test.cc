@@ -1,0 +1,179 @@
+#include "index/video_matcher.h"
+
+#include <cmath>
+#include <random>
+
+#include <gtest/gtest.h>
+
+namespace chuqu::index {
+namespace {
+
+Hash256 RandomHash(std::mt19937_64& rng) {
+  Hash256 h;
+  for (uint64_t& w : h.words) w = rng();
+  return h;
+}
+
+Hash256 Noisy(Hash256 h, int bits, std::mt19937_64& rng) {
+  for (int i = 0; i < bits; ++i) {
+    const int b = static_cast<int>(rng() % 256);
+    h.words[b / 64] ^= uint64_t{1} << (b % 64);
+  }
+  return h;
+}
+
+// A "video" whose content at time t is the hash of scene floor(t * 2) (a new scene every 0.5 s).
+struct Scenes {
+  std::vector<Hash256> hashes;
+  Hash256 At(double t) const { return hashes[static_cast<size_t>(std::floor(t * 2))]; }
+};
+
+Scenes MakeScenes(std::mt19937_64& rng, double seconds) {
+  Scenes s;
+  for (int i = 0; i < seconds * 2 + 2; ++i) s.hashes.push_back(RandomHash(rng));
+  return s;
+}
+
+VideoFingerprint Reference(const Scenes& s, double seconds) {
+  VideoFingerprint fp;
+  fp.duration = static_cast<float>(seconds);
+  fp.frame_interval = 0.5f;
+  for (double t = 0; t < seconds; t += 0.5) {
+    VideoFrameHash f;
+    f.time = static_cast<float>(t);
+    f.quality = 100;
+    f.pdq[0] = s.At(t + 0.01);
+    fp.frames.push_back(f);
+  }
+  return fp;
+}
+
+// Query of `seconds`: content(t) for t in [at, at + dur) is work time src + speed * (t - at),
+// the rest comes from `other`. Variant `dihedral` carries the copied hash.
+VideoFingerprint Query(const Scenes& work, const Scenes& other, double seconds, double at,
+                       double dur, double src, double speed, int dihedral,
+                       std::mt19937_64& rng) {
+  VideoFingerprint fp;
+  fp.duration = static_cast<float>(seconds);
+  fp.frame_interval = 0.5f;
+  fp.dihedrals = kVideoDihedrals;
+  for (double t = 0.25; t < seconds; t += 0.5) {
+    VideoFrameHash f;
+    f.time = static_cast<float>(t);
+    f.quality = 90;
+    for (Hash256& h : f.pdq) h = RandomHash(rng);
+    const bool copied = t >= at && t < at + dur;
+    const Hash256 content = copied ? work.At(src + speed * (t - at)) : other.At(t);
+    f.pdq[copied ? dihedral : 0] = Noisy(content, 12, rng);
+    fp.frames.push_back(f);
+  }
+  return fp;
+}
+
+TEST(VideoMatcherTest, EmptyIndexAndEmptyQuery) {
+  VideoMatcher m;
+  std::mt19937_64 rng(1);
+  Scenes s = MakeScenes(rng, 10);
+  EXPECT_TRUE(m.Search(Reference(s, 10), 10).empty());
+  ASSERT_TRUE(m.Add(1, Reference(s, 10)).ok());
+  EXPECT_TRUE(m.Search(VideoFingerprint{}, 10).empty());
+  EXPECT_EQ(m.Add(1, Reference(s, 10)).code(), StatusCode::kAlreadyExists);
+  VideoFingerprint dark = Reference(s, 10);
+  for (auto& f : dark.frames) f.quality = 10;
+  EXPECT_EQ(m.Add(2, dark).code(), StatusCode::kInvalidArgument);
+}
+
+struct Case {
+  double at, dur, src, speed;
+  int dihedral;
+};
+
+TEST(VideoMatcherTest, PlantedTrimEmbedSpeedFlipGiveTheSegment) {
+  std::mt19937_64 rng(7);
+  VideoMatcher m;
+  std::vector<Scenes> works;
+  for (int w = 0; w < 20; ++w) {
+    works.push_back(MakeScenes(rng, 30));
+    ASSERT_TRUE(m.Add(100 + w, Reference(works.back(), 30)).ok());
+  }
+  EXPECT_EQ(m.works(), 20u);
+  const Scenes other = MakeScenes(rng, 40);
+  const Case cases[] = {
+      {0, 30, 0, 1.0, 0},     // re-encode (noise only)
+      {0, 6, 10, 1.0, 0},     // trim: query is 6 s from work time 10
+      {5, 7, 3, 1.0, 0},      // embed 7 s at query time 5
+      {0, 12, 2, 1.5, 0},     // sped up x1.5
+      {2, 10, 4, 0.75, 4},    // slowed down and mirrored (variant 4)
+      {3, 8, 12, 1.0, 1},     // rotated
+  };
+  for (const Case& c : cases) {
+    const double seconds = c.at + c.dur + (c.at > 0 ? 4 : 0);
+    const VideoFingerprint q = Query(works[3], other, seconds, c.at, c.dur, c.src, c.speed,
+                                     c.dihedral, rng);
+    const auto found = m.Search(q, 5);
+    ASSERT_FALSE(found.empty()) << c.at << " " << c.speed;
+    const VideoMatch& best = found[0];
+    EXPECT_EQ(best.work, 103u);
+    EXPECT_EQ(best.dihedral, c.dihedral);
+    EXPECT_NEAR(best.speed, c.speed, 0.05);
+    EXPECT_NEAR(best.segment.query_start, c.at, 0.6);
+    EXPECT_NEAR(best.segment.query_end, c.at + c.dur, 0.6);
+    EXPECT_NEAR(best.segment.work_start, c.src, 0.8);
+    EXPECT_NEAR(best.segment.work_end, c.src + c.speed * c.dur, 0.8);
+    EXPECT_GT(best.score, 0.8);
+    for (size_t i = 1; i < found.size(); ++i) EXPECT_LT(found[i].score, 0.3);
+  }
+}
+
+TEST(VideoMatcherTest, DistractorFindsNothing) {
+  std::mt19937_64 rng(9);
+  VideoMatcher m;
+  for (int w = 0; w < 10; ++w) ASSERT_TRUE(m.Add(w, Reference(MakeScenes(rng, 20), 20)).ok());
+  const Scenes other = MakeScenes(rng, 20);
+  const VideoFingerprint q = Query(other, other, 20, 0, 20, 0, 1.0, 0, rng);
+  EXPECT_TRUE(m.Search(q, 10).empty());
+}
+
+TEST(VideoMatcherTest, ManyMatchingWorksGiveABoundedRankedList) {
+  std::mt19937_64 rng(11);
+  VideoMatcher m;
+  const Scenes s = MakeScenes(rng, 10);
+  for (int w = 0; w < 300; ++w) ASSERT_TRUE(m.Add(w, Reference(s, 10)).ok());
+  const auto found = m.Search(Query(s, s, 10, 0, 10, 0, 1.0, 0, rng), 7);
+  ASSERT_EQ(found.size(), 7u);
+  for (size_t i = 1; i < found.size(); ++i) EXPECT_GE(found[i - 1].score, found[i].score);
+}
+
+TEST(VideoMatcherTest, EncodeDecodeRoundTripAndCorruptData) {
+  std::mt19937_64 rng(3);
+  const Scenes s = MakeScenes(rng, 5);
+  const VideoFingerprint ref = Reference(s, 5);
+  const std::vector<uint8_t> bytes = EncodeVideoFingerprint(ref);
+  auto back = DecodeVideoFingerprint(bytes);
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->frames.size(), ref.frames.size());
+  for (size_t i = 0; i < ref.frames.size(); ++i) {
+    EXPECT_EQ(back->frames[i].pdq[0], ref.frames[i].pdq[0]);
+    EXPECT_EQ(back->frames[i].time, ref.frames[i].time);
+  }
+  const VideoFingerprint q = Query(s, s, 5, 0, 5, 0, 1, 0, rng);
+  auto qback = DecodeVideoFingerprint(EncodeVideoFingerprint(q));
+  ASSERT_TRUE(qback.ok());
+  EXPECT_EQ(qback->frames[3].pdq[7], q.frames[3].pdq[7]);
+
+  std::vector<uint8_t> truncated(bytes.begin(), bytes.end() - 1);
+  EXPECT_EQ(DecodeVideoFingerprint(truncated).status().code(), StatusCode::kInvalidArgument);
+  std::vector<uint8_t> bad_magic = bytes;
+  bad_magic[0] = 'X';
+  EXPECT_FALSE(DecodeVideoFingerprint(bad_magic).ok());
+  std::vector<uint8_t> bad_quality = bytes;
+  bad_quality[18 + 4] = 200;
+  EXPECT_FALSE(DecodeVideoFingerprint(bad_quality).ok());
+  std::vector<uint8_t> huge = bytes;
+  huge[17] = 0xff;
+  EXPECT_FALSE(DecodeVideoFingerprint(huge).ok());
+  EXPECT_FALSE(DecodeVideoFingerprint({}).ok());
+}
+
+}  // namespace
+}  // namespace chuqu::index
