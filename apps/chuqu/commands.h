@@ -13,5 +13,8 @@ void AddCodeCommand(CLI::App& app);
 void AddLogCommand(CLI::App& app);  // log_command.cc: the verifiable log (sequencer, store)
 void AddVerifyCommand(CLI::App& app);  // verify_command.cc: evidence bundles (ledger)
 void AddHashCommand(CLI::App& app);
+// registry_commands.cc: init, party, register, show, match, transfer, licence, price-cap,
+// claim, evidence (src/registry).
+void AddRegistryCommands(CLI::App& app);
 
 }  // namespace chuqu::app

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   chuqu::app::AddLogCommand(app);
   chuqu::app::AddVerifyCommand(app);
   chuqu::app::AddHashCommand(app);
+  chuqu::app::AddRegistryCommands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

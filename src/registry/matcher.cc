@@ -57,7 +57,9 @@ class IsccContentMatcher final : public MediaMatcher {
     for (const index::Neighbor& n : it->second->RangeSearch(*code, radius_, max_results)) {
       Match m;
       m.work = n.id;
-      m.score = std::max(0.0, 1.0 - n.distance / 32.0);
+      // A 64-bit ISCC unit is coarse (many near-duplicates share it): weaker than PDQ or
+      // exact evidence at the same distance.
+      m.score = 0.9 * std::max(0.0, 1.0 - n.distance / 32.0);
       m.evidence = {{"method", "iscc-content"}, {"distance", n.distance}, {"bits", 64},
                     {"query_code", q.content_code}};
       out.push_back(std::move(m));
