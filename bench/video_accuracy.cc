@@ -1,0 +1,190 @@
+// Video copy-detection accuracy on the media corpus (shared/bench/make-media-corpus.sh).
+// Not a test: prints figures (docs/benchmarks.md "Video copy detection").
+//
+//   build/<dir>/bench/video_accuracy CORPUS_DIR [SECONDS_PER_FRAME=0.5] [RADIUS=48]
+//
+// Indexes CORPUS/videos/refs (the files named by the ground truth), runs every query and
+// prints micro-AP, recall at precision >= 0.99, per-family recall at that threshold, segment
+// bound errors (trim/embed/speed from the transform parameters; others whole-clip), an
+// exact-file-hash baseline, and extraction / search CPU time per query.
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "av_accuracy_util.h"
+#include "index/video_matcher.h"
+#include "media/av_fingerprint.h"
+
+using namespace chuqu;
+using chuqu::bench::GroundTruth;
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s CORPUS_DIR [SECONDS_PER_FRAME] [RADIUS]\n", argv[0]);
+    return 2;
+  }
+  const std::string root = argv[1];
+  const double spf = argc > 2 ? std::atof(argv[2]) : 0.5;
+  index::VideoMatcherOptions options;
+  if (argc > 3) options.radius = static_cast<uint32_t>(std::atoi(argv[3]));
+  const std::vector<GroundTruth> gt = bench::ReadGroundTruth(root + "/videos/groundtruth.tsv");
+
+  std::set<std::string> refs;
+  for (const auto& g : gt) {
+    if (!g.original.empty()) refs.insert(g.original);
+  }
+  // Every file in refs/ is indexed (the ground truth may not name them all).
+  {
+    FILE* ls = popen(("ls " + root + "/videos/refs").c_str(), "r");
+    char name[512];
+    while (ls && std::fgets(name, sizeof name, ls)) {
+      std::string n(name);
+      while (!n.empty() && (n.back() == '\n')) n.pop_back();
+      refs.insert("videos/refs/" + n);
+    }
+    if (ls) pclose(ls);
+  }
+  std::vector<std::string> ref_names(refs.begin(), refs.end());
+  std::map<std::string, double> ref_duration;
+  std::map<std::string, std::string> ref_bytes;
+  index::VideoMatcher matcher(options);
+  double t0 = bench::ThreadSeconds();
+  size_t ref_frames = 0;
+  for (size_t i = 0; i < ref_names.size(); ++i) {
+    auto fp = media::ExtractVideoFingerprint(root + "/" + ref_names[i], spf, 1);
+    if (!fp.ok()) {
+      std::fprintf(stderr, "%s: %s\n", ref_names[i].c_str(), fp.status().ToString().c_str());
+      continue;
+    }
+    ref_duration[ref_names[i]] = fp->duration;
+    ref_frames += fp->frames.size();
+    ref_bytes[ref_names[i]] = bench::ReadFile(root + "/" + ref_names[i]);
+    if (Status s = matcher.Add(i, *fp); !s.ok()) {
+      std::fprintf(stderr, "%s: %s\n", ref_names[i].c_str(), s.ToString().c_str());
+    }
+  }
+  const double index_cpu = bench::ThreadSeconds() - t0;
+
+  std::vector<bench::Scored> scored;
+  std::vector<bench::Scored> baseline;
+  size_t positives = 0;
+  double extract_cpu = 0, search_cpu = 0;
+  struct Segment {
+    size_t query;
+    index::VideoMatch match;
+  };
+  std::vector<Segment> top;  // best correct match per positive query
+  for (size_t qi = 0; qi < gt.size(); ++qi) {
+    const GroundTruth& g = gt[qi];
+    positives += !g.original.empty();
+    double a = bench::ThreadSeconds();
+    auto fp = media::ExtractVideoFingerprint(root + "/" + g.query, spf, index::kVideoDihedrals);
+    double b = bench::ThreadSeconds();
+    extract_cpu += b - a;
+    if (!fp.ok()) {
+      std::fprintf(stderr, "%s: %s\n", g.query.c_str(), fp.status().ToString().c_str());
+      continue;
+    }
+    const auto found = matcher.Search(*fp, 10);
+    search_cpu += bench::ThreadSeconds() - b;
+    bool have_top = false;
+    for (const auto& m : found) {
+      const std::string& ref = ref_names[m.work];
+      const bool correct = ref == g.original;
+      scored.push_back({qi, ref, m.score, correct});
+      if (correct && !have_top) top.push_back({qi, m}), have_top = true;
+    }
+    const std::string bytes = bench::ReadFile(root + "/" + g.query);
+    for (const auto& [ref, rb] : ref_bytes) {
+      if (rb == bytes) baseline.push_back({qi, ref, 1.0, ref == g.original});
+    }
+  }
+  const bench::Summary s = bench::Summarise(scored, positives);
+  const bench::Summary base = bench::Summarise(baseline, positives);
+  std::printf("video corpus %s: %zu refs (%zu frames at %.2f s), %zu queries (%zu copies)\n",
+              root.c_str(), ref_names.size(), ref_frames, spf, gt.size(), positives);
+  std::printf("radius %u, min quality %d\n", options.radius, options.min_quality);
+  std::printf("ours:     micro-AP %.3f  recall@p>=0.99 %.3f (threshold %.3f)\n", s.micro_ap,
+              s.recall_at_p99, s.threshold);
+  std::printf("baseline: exact file hash micro-AP %.3f  recall %.3f\n", base.micro_ap,
+              base.recall_at_p99);
+
+  // Per family at the threshold: a copy counts if its original is returned with score >= thr;
+  // a distractor counts as a false alarm if anything is returned at >= thr.
+  std::map<std::string, std::pair<int, int>> family;  // hits, total
+  std::map<std::string, int> false_alarms, negatives;
+  std::vector<bool> hit(gt.size(), false), alarm(gt.size(), false);
+  for (const auto& x : scored) {
+    if (x.score < s.threshold) continue;
+    if (x.correct) hit[x.query] = true;
+    if (!x.correct) alarm[x.query] = true;
+  }
+  for (size_t qi = 0; qi < gt.size(); ++qi) {
+    if (gt[qi].original.empty()) {
+      negatives[gt[qi].Family()]++;
+      false_alarms[gt[qi].Family()] += alarm[qi];
+    } else {
+      auto& f = family[gt[qi].Family()];
+      f.first += hit[qi];
+      f.second++;
+    }
+  }
+  std::printf("\n| family | recall | copies | distractor false alarms |\n|---|---|---|---|\n");
+  for (const auto& [name, f] : family) {
+    std::printf("| %s | %.2f | %d | %d/%d |\n", name.c_str(),
+                static_cast<double>(f.first) / f.second, f.second, false_alarms[name],
+                negatives[name]);
+  }
+
+  // Segment bounds: expected [qs, qe] <-> [ws, we] from the transform.
+  int within = 0, counted = 0;
+  double sum_err = 0, max_err = 0;
+  std::map<std::string, std::pair<double, int>> family_err;
+  for (const Segment& seg : top) {
+    const GroundTruth& g = gt[seg.query];
+    const std::string fam = g.Family();
+    const double rd = ref_duration[g.original];
+    double qs = 0, qe = 0, ws = 0, we = 0;
+    if (fam == "trim") {
+      ws = g.Param("start", 0);
+      we = ws + g.Param("dur", 0);
+      qe = we - ws;
+    } else if (fam == "embed") {
+      ws = g.Param("src_start", 0);
+      we = ws + g.Param("dur", 0);
+      qs = g.Param("at", 0);
+      qe = qs + (we - ws);
+    } else {
+      double speed = 1;
+      if (fam == "speed") speed = g.Param("speed", 1);
+      if (fam == "speed") {
+        const size_t p = g.transform.find("(x");
+        speed = std::atof(g.transform.c_str() + p + 2);
+      }
+      if (fam == "combo") speed = g.Param("speed", 1);
+      we = rd;
+      qe = rd / speed;
+    }
+    const auto& m = seg.match.segment;
+    const double err = std::max({std::abs(m.query_start - qs), std::abs(m.query_end - qe),
+                                 std::abs(m.work_start - ws), std::abs(m.work_end - we)});
+    ++counted;
+    within += err <= 1.0;
+    sum_err += err;
+    max_err = std::max(max_err, err);
+    family_err[fam].first += err;
+    family_err[fam].second++;
+  }
+  std::printf("\nsegment bounds (found copies, worst of the 4 bounds): %d/%d within 1 s, mean %.2f s, "
+              "max %.2f s\n",
+              within, counted, counted ? sum_err / counted : 0.0, max_err);
+  for (const auto& [fam, e] : family_err) {
+    std::printf("  %s mean %.2f s (%d)\n", fam.c_str(), e.first / e.second, e.second);
+  }
+  std::printf("\nCPU: index %.2f s; per query extract %.1f ms, search %.2f ms\n", index_cpu,
+              1e3 * extract_cpu / gt.size(), 1e3 * search_cpu / gt.size());
+  return 0;
+}
