@@ -9,6 +9,7 @@
 // exact-file-hash baseline, and extraction / search CPU time per query.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <string>
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
     const GroundTruth& g = gt[qi];
     positives += !g.original.empty();
     double a = bench::ThreadSeconds();
-    auto fp = media::ExtractVideoFingerprint(root + "/" + g.query, spf, index::kVideoDihedrals);
+    auto fp = media::ExtractVideoQuery(root + "/" + g.query, spf);
     double b = bench::ThreadSeconds();
     extract_cpu += b - a;
     if (!fp.ok()) {
@@ -171,6 +172,13 @@ int main(int argc, char** argv) {
     const auto& m = seg.match.segment;
     const double err = std::max({std::abs(m.query_start - qs), std::abs(m.query_end - qe),
                                  std::abs(m.work_start - ws), std::abs(m.work_end - we)});
+    if (err > 1.0 && std::getenv("CHUQU_VERBOSE")) {
+      std::printf("  %s %s: q [%.2f, %.2f] w [%.2f, %.2f], expected q [%.2f, %.2f] w [%.2f, %.2f]"
+                  " speed %.3f frames %d/%d\n",
+                  g.query.c_str(), g.transform.c_str(), m.query_start, m.query_end, m.work_start,
+                  m.work_end, qs, qe, ws, we, seg.match.speed, seg.match.matched_frames,
+                  seg.match.query_frames);
+    }
     ++counted;
     within += err <= 1.0;
     sum_err += err;

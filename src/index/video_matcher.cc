@@ -127,14 +127,36 @@ Status VideoMatcher::Add(uint64_t work, const VideoFingerprint& fp) {
     CHUQU_RETURN_IF_ERROR(index_->Add(id, PdqCode(f.pdq[0])));
     frame_refs_.push_back({work, f.time});
   }
-  works_[work] = {fp.duration};
+  WorkData& data = works_[work];
+  data.duration = fp.duration;
+  for (const VideoFrameHash& f : fp.frames) data.frames.push_back({f.time, f.quality, f.pdq[0]});
+  std::stable_sort(data.frames.begin(), data.frames.end(),
+                   [](const StoredFrame& a, const StoredFrame& b) { return a.time < b.time; });
   return Status::Ok();
 }
 
-std::vector<VideoMatch> VideoMatcher::Search(const VideoFingerprint& query,
+std::vector<VideoMatch> VideoMatcher::Search(std::span<const VideoFingerprint> views,
                                              size_t max_results) const {
   std::vector<VideoMatch> out;
   if (works_.empty() || max_results == 0) return out;
+  std::unordered_map<uint64_t, VideoMatch> best;
+  for (int v = 0; v < static_cast<int>(views.size()); ++v) {
+    for (VideoMatch& m : SearchView(views[v])) {
+      m.view = v;
+      auto [it, fresh] = best.try_emplace(m.work, m);
+      if (!fresh && m.score > it->second.score) it->second = m;
+    }
+  }
+  for (auto& [work, m] : best) out.push_back(m);
+  std::sort(out.begin(), out.end(), [](const VideoMatch& a, const VideoMatch& b) {
+    return a.score != b.score ? a.score > b.score : a.work < b.work;
+  });
+  if (out.size() > max_results) out.resize(max_results);
+  return out;
+}
+
+std::vector<VideoMatch> VideoMatcher::SearchView(const VideoFingerprint& query) const {
+  std::vector<VideoMatch> out;
   const int dihedrals = std::clamp(query.dihedrals, 1, kVideoDihedrals);
 
   // (work, dihedral) -> pairs.
@@ -194,18 +216,50 @@ std::vector<VideoMatch> VideoMatcher::Search(const VideoFingerprint& query,
     }
     const int matched = static_cast<int>(best_end - best_begin);
     if (matched < options_.min_matched_frames) continue;
-    const double qmin = list[a.inliers[best_begin]].query;
-    const double qmax = list[a.inliers[best_end - 1]].query;
+    double qmin = list[a.inliers[best_begin]].query;
+    double qmax = list[a.inliers[best_end - 1]].query;
     int usable = 0;
     for (float t : usable_times) usable += t >= qmin - 1e-4 && t <= qmax + 1e-4;
+    const WorkData& work = works_.at(c.key.first);
+    const double wdur = work.duration;
+    // Extend along the line through frames the index could not see (low quality) or missed.
+    int extended = 0;
+    auto accept = [&](const VideoFrameHash& f) {
+      const double wt = a.speed * f.time + a.offset;
+      auto it = std::lower_bound(
+          work.frames.begin(), work.frames.end(), wt,
+          [](const StoredFrame& s, double t) { return s.time < t; });
+      const StoredFrame* near = nullptr;
+      double gap = 1e9;
+      for (auto j = it == work.frames.begin() ? it : it - 1;
+           j != work.frames.end() && j <= it; ++j) {
+        if (std::abs(j->time - wt) < gap) gap = std::abs(j->time - wt), near = &*j;
+      }
+      if (near == nullptr || gap > interval + 0.05) return false;
+      if (f.quality < options_.min_quality && near->quality < options_.min_quality) return true;
+      return HammingDistance(PdqCode(f.pdq[c.key.second]), PdqCode(near->pdq)) <=
+             options_.extend_radius;
+    };
+    for (size_t i = query.frames.size(); i-- > 0;) {  // backwards from the start
+      const VideoFrameHash& f = query.frames[i];
+      if (f.time >= qmin) continue;
+      if (f.time < qmin - interval - 0.05 || !accept(f)) break;
+      qmin = f.time;
+      ++extended;
+    }
+    for (const VideoFrameHash& f : query.frames) {
+      if (f.time <= qmax) continue;
+      if (f.time > qmax + interval + 0.05 || !accept(f)) break;
+      qmax = f.time;
+      ++extended;
+    }
     const double qdur = query.duration > 0 ? query.duration : qmax + interval;
-    const double wdur = works_.at(c.key.first).duration;
     VideoMatch m;
     m.work = c.key.first;
     m.dihedral = c.key.second;
     m.speed = a.speed;
-    m.matched_frames = matched;
-    m.query_frames = std::max(usable, matched);
+    m.matched_frames = matched + extended;
+    m.query_frames = std::max(usable, matched) + extended;
     // A copied interval starts anywhere between the last unmatched and first matched sample.
     m.segment.query_start = std::max(0.0, qmin - interval / 2);
     m.segment.query_end = std::min(qdur, qmax + interval / 2);
@@ -216,17 +270,13 @@ std::vector<VideoMatch> VideoMatcher::Search(const VideoFingerprint& query,
     m.segment.work_start = work_time(m.segment.query_start);
     m.segment.work_end = work_time(m.segment.query_end);
     const double length = m.segment.query_end - m.segment.query_start;
-    m.score = static_cast<double>(matched) / m.query_frames *
+    m.score = static_cast<double>(m.matched_frames) / m.query_frames *
               std::min(1.0, length / options_.full_score_seconds);
     if (m.score < options_.min_score) continue;
     auto [it, fresh] = best.try_emplace(m.work, m);
     if (!fresh && m.score > it->second.score) it->second = m;
   }
   for (auto& [work, m] : best) out.push_back(m);
-  std::sort(out.begin(), out.end(), [](const VideoMatch& a, const VideoMatch& b) {
-    return a.score != b.score ? a.score > b.score : a.work < b.work;
-  });
-  if (out.size() > max_results) out.resize(max_results);
   return out;
 }
 

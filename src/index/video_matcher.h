@@ -64,6 +64,7 @@ struct VideoMatch {
   VideoSegment segment;
   double speed = 1;         // work seconds per query second
   int dihedral = 0;         // the query variant that matched (pdq::Dihedral)
+  int view = 0;             // the query view that matched (index into Search's views)
   int matched_frames = 0;   // distinct query frames on the line
   int query_frames = 0;     // usable query frames inside the query segment
 };
@@ -76,6 +77,10 @@ struct VideoMatcherOptions {
   int min_matched_frames = 2;
   double full_score_seconds = 3;  // a shorter matched segment scores proportionally less
   double min_score = 0.05;       // matches below are dropped
+  // A segment is extended frame by frame along its line while the query frame is within this
+  // distance of the work frame at the aligned time, or both are below min_quality (flat or
+  // dark scenes are not indexed but still continue a copy).
+  uint32_t extend_radius = 64;
 };
 
 class VideoMatcher {
@@ -93,16 +98,31 @@ class VideoMatcher {
 
   // Ranked by score descending (then work id), at most max_results; empty for an empty
   // index, an empty query or no match.
-  std::vector<VideoMatch> Search(const VideoFingerprint& query, size_t max_results) const;
+  std::vector<VideoMatch> Search(const VideoFingerprint& query, size_t max_results) const {
+    return Search(std::span<const VideoFingerprint>(&query, 1), max_results);
+  }
+  // Several views of one query (e.g. the full frames and a letterbox crop,
+  // media::ExtractVideoQuery); one match per work, the best view's.
+  std::vector<VideoMatch> Search(std::span<const VideoFingerprint> views,
+                                 size_t max_results) const;
 
  private:
+  struct StoredFrame {
+    float time = 0;
+    uint8_t quality = 0;
+    Hash256 pdq;
+  };
   struct WorkData {
     float duration = 0;
+    std::vector<StoredFrame> frames;  // every frame (low quality too), by time: for extension
   };
   struct FrameRef {
     uint64_t work = 0;
     float time = 0;
   };
+  // Best match per work for one view, unranked.
+  std::vector<VideoMatch> SearchView(const VideoFingerprint& query) const;
+
   VideoMatcherOptions options_;
   std::unique_ptr<MihHammingIndex<4>> index_;
   std::vector<FrameRef> frame_refs_;  // index id -> frame

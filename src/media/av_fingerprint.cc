@@ -40,6 +40,59 @@ Result<index::VideoFingerprint> ExtractVideoFingerprint(const std::string& path,
   return fp;
 }
 
+Result<std::vector<index::VideoFingerprint>> ExtractVideoQuery(const std::string& path,
+                                                               double seconds_per_frame) {
+  VideoFrameOptions options;
+  options.seconds_per_frame = seconds_per_frame;
+  CHUQU_ASSIGN_OR_RETURN(auto reader, VideoFrameReader::Open(path, options));
+  std::vector<index::VideoFingerprint> views(2);
+  views[0].dihedrals = index::kVideoDihedrals;
+  for (auto& v : views) {
+    v.frame_interval = static_cast<float>(seconds_per_frame > 0 ? seconds_per_frame : 0.04);
+  }
+  pdq::PdqHasher hasher;
+  double last = 0;
+  CHUQU_RETURN_IF_ERROR(reader->ForEachFrame([&](const RgbFrame& frame) -> Status {
+    CHUQU_ASSIGN_OR_RETURN(
+        pdq::PdqDihedralResult r,
+        hasher.HashRgbDihedral({frame.data, frame.width, frame.height, frame.stride}));
+    index::VideoFrameHash f;
+    f.time = static_cast<float>(frame.timestamp);
+    f.quality = static_cast<uint8_t>(std::clamp(r.quality, 0, 100));
+    f.pdq = r.hashes;
+    views[0].frames.push_back(f);
+    last = frame.timestamp;
+    // Centred 16:9 region.
+    const double aspect = static_cast<double>(frame.width) / frame.height;
+    int x = 0, y = 0, w = frame.width, h = frame.height;
+    if (aspect < 16.0 / 9 / 1.05) {
+      h = static_cast<int>(std::lround(frame.width * 9.0 / 16));
+      y = (frame.height - h) / 2;
+    } else if (aspect > 16.0 / 9 * 1.05) {
+      w = static_cast<int>(std::lround(frame.height * 16.0 / 9));
+      x = (frame.width - w) / 2;
+    } else {
+      return Status::Ok();
+    }
+    CHUQU_ASSIGN_OR_RETURN(
+        pdq::PdqResult c,
+        hasher.HashRgb({frame.data + y * frame.stride + 3 * static_cast<size_t>(x), w, h,
+                        frame.stride}));
+    index::VideoFrameHash cf;
+    cf.time = f.time;
+    cf.quality = static_cast<uint8_t>(std::clamp(c.quality, 0, 100));
+    cf.pdq[0] = c.hash;
+    views[1].frames.push_back(cf);
+    return Status::Ok();
+  }));
+  const double duration = reader->info().duration_seconds;
+  for (auto& v : views) {
+    v.duration = static_cast<float>(duration > 0 ? duration : last + v.frame_interval);
+  }
+  if (views[1].frames.empty()) views.pop_back();
+  return views;
+}
+
 Result<index::AudioFingerprint> ExtractAudioFingerprint(const std::string& path) {
   CHUQU_ASSIGN_OR_RETURN(AudioContent audio, ExtractAudio(path));
   index::AudioFingerprint fp;

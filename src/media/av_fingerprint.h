@@ -22,6 +22,13 @@ Result<index::VideoFingerprint> ExtractVideoFingerprint(const std::string& path,
                                                         double seconds_per_frame = 0.5,
                                                         int dihedrals = 1);
 
+// The views of a query video for VideoMatcher::Search: [0] as ExtractVideoFingerprint with 8
+// dihedrals; [1], only when the frames are taller or wider than 16:9 by more than 5 %, the
+// centred 16:9 region (letterbox or pillarbox bars of a 16:9 original cut away; one
+// orientation). Same errors as ExtractVideoFingerprint.
+Result<std::vector<index::VideoFingerprint>> ExtractVideoQuery(const std::string& path,
+                                                               double seconds_per_frame = 0.5);
+
 // The Chromaprint raw fingerprint of a file (= fpcalc -raw), as the audio matcher's value type.
 Result<index::AudioFingerprint> ExtractAudioFingerprint(const std::string& path);
 
