@@ -1,0 +1,338 @@
+// The /v1 API on loopback against a real registry: happy paths for every route and the
+// refusals of the security section (auth, another party's share, wrong signer, replay,
+// malformed / unknown / oversized input), each checked to have written nothing.
+#include "server/api.h"
+
+#include <httplib.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "ledger/bundle.h"
+#include "registry/entry.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace chuqu::server {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string MakeText(uint32_t seed, int words) {
+  static const char* kVocab[] = {"river",  "stone",   "light",  "garden", "winter", "paper",
+                                 "signal", "harbour", "lantern", "orchard", "copper", "meadow",
+                                 "thunder", "silver", "canyon", "window", "falcon", "ember"};
+  std::mt19937 rng(seed);
+  std::string out;
+  for (int i = 0; i < words; ++i) {
+    if (i) out += (i % 12 == 11) ? ". " : " ";
+    out += kVocab[rng() % std::size(kVocab)];
+  }
+  return out + ".\n";
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "chuqu_api_test_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto reg = registry::Registry::Init(dir_.string(), "test.example/log");
+    ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+    registry_ = std::move(*reg);
+    store::SqliteOptions so;
+    so.create_if_missing = false;
+    auto store = store::SqliteStore::Open((dir_ / "log.db").string(), so);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    auto tokens = TokenStore::Open(dir_.string());
+    ASSERT_TRUE(tokens.ok());
+    tokens_ = std::move(*tokens);
+    alice_ = NewCustodialParty(&alice_token_);
+    bob_ = NewCustodialParty(&bob_token_);
+    // Carol signs her own entries: the server holds no key for her.
+    carol_ = registry::PartyKey::Generate();
+    carol_token_ = *tokens_->Create(carol_.party);
+
+    ServerOptions o;
+    o.port = 0;
+    o.access_log = false;
+    o.max_body_bytes = 1 << 20;
+    server_ = std::make_unique<Server>(o, *store_, tokens_.get());
+    api_ = std::make_unique<Api>(*registry_, dir_.string());
+    api_->AddRoutes(*server_);
+    ASSERT_TRUE(server_->Bind().ok());
+    thread_ = std::thread([this] { server_->Run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  }
+  void TearDown() override {
+    server_->Stop();
+    thread_.join();
+    server_.reset();
+    api_.reset();
+    store_.reset();
+    registry_.reset();
+    fs::remove_all(dir_);
+  }
+
+  registry::PartyKey NewCustodialParty(std::string* token) {
+    registry::PartyKey k = registry::PartyKey::Generate();
+    fs::create_directories(dir_ / "parties");
+    EXPECT_TRUE(registry::WritePartyKeyFile(Api::CustodialKeyPath(dir_.string(), k.party), k).ok());
+    *token = *tokens_->Create(k.party);
+    return k;
+  }
+
+  static httplib::Headers Auth(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}};
+  }
+
+  httplib::Result Upload(const std::string& path, const std::string& token,
+                         const std::string& text, const std::string& info = "") {
+    httplib::MultipartFormDataItems items = {{"file", text, "poem.txt", "text/plain"}};
+    if (!info.empty()) items.push_back({"info", info, "", "application/json"});
+    return client_->Post(path.c_str(), Auth(token), items);
+  }
+
+  httplib::Result PostJson(const std::string& path, const std::string& token, const json& body) {
+    return client_->Post(path.c_str(), Auth(token), body.dump(), "application/json");
+  }
+
+  static json Body(const httplib::Result& r) {
+    EXPECT_TRUE(r);
+    if (!r) return json();
+    json j = json::parse(r->body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r->body;
+    return j;
+  }
+
+  // A refusal: the status, a JSON error, and nothing logged.
+  void ExpectRefused(const httplib::Result& r, int status, uint64_t size_before) {
+    ASSERT_TRUE(r) << "no response";
+    EXPECT_EQ(r->status, status) << r->body;
+    json j = json::parse(r->body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << r->body;
+    EXPECT_TRUE(j["error"]["code"].is_string()) << r->body;
+    EXPECT_TRUE(j["error"]["message"].is_string()) << r->body;
+    EXPECT_EQ(registry_->size(), size_before);
+  }
+
+  uint64_t RegisterText(const std::string& token, const std::string& text) {
+    auto r = Upload("/v1/works", token, text, R"({"kind":"text","title":"Poem"})");
+    EXPECT_TRUE(r);
+    if (!r) return ~uint64_t{0};
+    EXPECT_EQ(r->status, 201) << r->body;
+    return Body(r).value("work", ~uint64_t{0});
+  }
+
+  fs::path dir_;
+  std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<TokenStore> tokens_;
+  registry::PartyKey alice_, bob_, carol_;
+  std::string alice_token_, bob_token_, carol_token_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<Api> api_;
+  std::thread thread_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(ApiTest, RegisterGetMatchEvidence) {
+  const std::string text = MakeText(1, 400);
+  auto r = Upload("/v1/works", alice_token_, text, R"({"kind":"text","title":"Poem"})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  json reg = Body(r);
+  const uint64_t work = reg["work"];
+  EXPECT_EQ(reg["media"], "text");
+  EXPECT_EQ(reg["entry"]["party"], alice_.party);
+  EXPECT_NE(reg["receipt"].get<std::string>().find("c2sp.org/tlog-proof@v1"), std::string::npos);
+
+  auto g = client_->Get(("/v1/works/" + std::to_string(work)).c_str());
+  ASSERT_TRUE(g);
+  ASSERT_EQ(g->status, 200) << g->body;
+  json w = Body(g);
+  EXPECT_EQ(w["owners"][0]["party"], alice_.party);
+  EXPECT_EQ(w["owners"][0]["basis_points"], 10000);
+  EXPECT_EQ(w["entry"]["body"]["work"]["title"], "Poem");
+
+  // A copy with an edit is found, first registration named.
+  std::string copy = text;
+  copy.replace(100, 5, "EDIT ");
+  auto m = client_->Post("/v1/match", Auth(bob_token_), copy, "text/plain");
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->status, 200) << m->body;
+  json matches = Body(m)["matches"];
+  ASSERT_FALSE(matches.empty()) << m->body;
+  EXPECT_EQ(matches[0]["work"], work);
+  EXPECT_EQ(matches[0]["first_registration"]["party"], alice_.party);
+
+  auto e = client_->Get(("/v1/evidence/" + std::to_string(work)).c_str());
+  ASSERT_TRUE(e);
+  ASSERT_EQ(e->status, 200) << e->body;
+  auto bundle = ledger::ParseBundle(e->body);
+  ASSERT_TRUE(bundle.ok()) << bundle.status().ToString();
+  EXPECT_EQ(bundle->log_key, registry_->log_key());
+
+  auto seq = client_->Get(("/v1/parties/" + alice_.party + "/next-seq").c_str());
+  ASSERT_TRUE(seq);
+  EXPECT_EQ(Body(seq)["next_seq"], 3);  // party entry, work entry
+  auto key = client_->Get("/v1/log-key");
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->body, registry_->log_key() + "\n");
+}
+
+TEST_F(ApiTest, RegisterByFingerprintsAndMatchThem) {
+  json fp = {{"media", "image"},
+             {"sha256", std::string(64, 'a')},
+             {"pdq", "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"},
+             {"pdq_quality", 90}};
+  auto r = PostJson("/v1/works", alice_token_, {{"fingerprints", fp}, {"info", {{"kind", "image"}}}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  auto m = PostJson("/v1/match", bob_token_, {{"fingerprints", fp}});
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->status, 200) << m->body;
+  EXPECT_EQ(Body(m)["matches"][0]["work"], Body(r)["work"]);
+}
+
+TEST_F(ApiTest, BadInputIsRefusedAndWritesNothing) {
+  const std::string text = MakeText(2, 200);
+  const uint64_t n = registry_->size();
+  // Auth.
+  ExpectRefused(client_->Post("/v1/works", text, "text/plain"), 401, n);
+  ExpectRefused(client_->Post("/v1/works", Auth("cq_nope"), text, "text/plain"), 401, n);
+  // Content types and JSON.
+  ExpectRefused(client_->Post("/v1/works", Auth(alice_token_), text, "image/gif"), 400, n);
+  ExpectRefused(client_->Post("/v1/transfers", Auth(alice_token_), "{\"work\":", "application/json"),
+                400, n);
+  ExpectRefused(client_->Post("/v1/transfers", Auth(alice_token_), "[1,2]", "application/json"),
+                400, n);
+  ExpectRefused(client_->Post("/v1/transfers", Auth(alice_token_), R"({"work":1})", "text/plain"),
+                400, n);
+  ExpectRefused(PostJson("/v1/transfers", alice_token_,
+                         {{"work", 1}, {"to", bob_.party}, {"basis_points", 1}, {"extra", 1}}),
+                400, n);
+  ExpectRefused(PostJson("/v1/transfers", alice_token_,
+                         {{"work", -1}, {"to", bob_.party}, {"basis_points", 1}}),
+                400, n);
+  ExpectRefused(PostJson("/v1/transfers", alice_token_,
+                         {{"work", "1"}, {"to", bob_.party}, {"basis_points", 1}}),
+                400, n);
+  ExpectRefused(Upload("/v1/works", alice_token_, text, R"({"kind":"text","colour":"red"})"), 400,
+                n);
+  ExpectRefused(Upload("/v1/works", alice_token_, text, R"({"kind":"sculpture"})"), 400, n);
+  ExpectRefused(Upload("/v1/works", alice_token_, text, "{not json"), 400, n);
+  {
+    httplib::MultipartFormDataItems items = {{"upload", text, "a.txt", "text/plain"}};
+    ExpectRefused(client_->Post("/v1/works", Auth(alice_token_), items), 400, n);
+  }
+  ExpectRefused(PostJson("/v1/works", alice_token_, {{"fingerprints", {{"media", "image"},
+                                                                       {"pdq", "zz"}}}}),
+                400, n);
+  // Too large: refused before reading it all.
+  ExpectRefused(client_->Post("/v1/works", Auth(alice_token_), std::string(2 << 20, 'a'),
+                              "text/plain"),
+                413, n);
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  // Ids.
+  for (const char* p : {"/v1/works/007", "/v1/works/-1", "/v1/works/18446744073709551616",
+                        "/v1/works/1x", "/v1/evidence/abc"}) {
+    SCOPED_TRACE(p);
+    ExpectRefused(client_->Get(p), 400, n);
+  }
+  ExpectRefused(client_->Get("/v1/works/999999"), 404, n);
+  ExpectRefused(client_->Get("/v1/evidence/999999"), 404, n);
+  ExpectRefused(client_->Get("/v1/parties/ABC/next-seq"), 400, n);
+}
+
+TEST_F(ApiTest, PartiesCannotActOnOthersShares) {
+  const uint64_t work = RegisterText(alice_token_, MakeText(3, 300));
+  // Bob's party entry first (a custodial party is registered on its first write).
+  ASSERT_TRUE(registry_->RegisterParty(bob_, "Bob").ok());
+  const uint64_t n = registry_->size();
+  // Bob cannot transfer Alice's share: his token only signs as Bob.
+  ExpectRefused(PostJson("/v1/transfers", bob_token_,
+                         {{"work", work}, {"to", registry_->operator_key().party}, {"basis_points", 5000}}),
+                403, n);
+  // Bob cannot offer a licence on Alice's work.
+  ExpectRefused(PostJson("/v1/offers", bob_token_, {{"work", work}, {"price", 100}}), 403, n);
+  // Offer (exclusive, by the sole owner) and accept once.
+  auto o = PostJson("/v1/offers", alice_token_,
+                    {{"work", work}, {"type", "exclusive"}, {"price", 500}});
+  ASSERT_TRUE(o);
+  ASSERT_EQ(o->status, 201) << o->body;
+  const uint64_t offer = Body(o)["index"];
+  auto a = client_->Post(("/v1/offers/" + std::to_string(offer) + "/accept").c_str(),
+                         Auth(bob_token_), "", "application/json");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 201) << a->body;
+  ExpectRefused(client_->Post(("/v1/offers/" + std::to_string(offer) + "/accept").c_str(),
+                              Auth(bob_token_), "", "application/json"),
+                409, registry_->size());
+  // Alice can transfer half to Bob; more than she holds is a rule refusal.
+  auto t = PostJson("/v1/transfers", alice_token_,
+                    {{"work", work}, {"to", bob_.party}, {"basis_points", 5000}});
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->status, 201) << t->body;
+  ExpectRefused(PostJson("/v1/transfers", alice_token_,
+                         {{"work", work}, {"to", bob_.party}, {"basis_points", 6000}}),
+                409, registry_->size());
+  // Claims: Bob claims, Alice answers, the operator resolves (Bob cannot).
+  auto c = PostJson("/v1/claims", bob_token_, {{"work", work}, {"reason", "mine"}});
+  ASSERT_TRUE(c);
+  ASSERT_EQ(c->status, 201) << c->body;
+  const std::string claim = std::to_string(Body(c)["index"].get<uint64_t>());
+  auto ans = PostJson("/v1/claims/" + claim + "/answer", alice_token_, {{"text", "no"}});
+  ASSERT_TRUE(ans);
+  EXPECT_EQ(ans->status, 201) << ans->body;
+  ExpectRefused(PostJson("/v1/claims/" + claim + "/resolve", bob_token_, {{"outcome", "upheld"}}),
+                403, registry_->size());
+  auto g = client_->Get(("/v1/works/" + std::to_string(work)).c_str());
+  ASSERT_TRUE(g);
+  EXPECT_GE(Body(g)["history"].size(), 4u);
+}
+
+TEST_F(ApiTest, ClientSignedEntriesWrongSignerAndReplay) {
+  const uint64_t n = registry_->size();
+  // Carol: no custodial key, so custodial writes are refused ...
+  ExpectRefused(Upload("/v1/works", carol_token_, MakeText(4, 100)), 403, n);
+  // ... but she can submit her own signed party entry.
+  registry::Entry e;
+  e.kind = std::string(registry::kKindParty);
+  e.time = registry::NowRfc3339();
+  e.party = carol_.party;
+  e.seq = 1;
+  e.body = {{"name", "Carol"}};
+  auto bytes = registry::SignEntry(e, carol_.secret_key);
+  ASSERT_TRUE(bytes.ok());
+  // Alice's token cannot submit Carol's entry.
+  ExpectRefused(PostJson("/v1/entries", alice_token_, {{"entry", *bytes}}), 403, n);
+  // A tampered entry fails its signature.
+  std::string tampered = *bytes;
+  tampered.replace(tampered.find("Carol"), 5, "Karol");
+  auto bad = PostJson("/v1/entries", carol_token_, {{"entry", tampered}});
+  ASSERT_TRUE(bad);
+  EXPECT_GE(bad->status, 400);
+  EXPECT_LT(bad->status, 500);
+  EXPECT_EQ(registry_->size(), n);
+  auto ok = PostJson("/v1/entries", carol_token_, {{"entry", *bytes}});
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 201) << ok->body;
+  // Replaying the same signed entry is refused (sequence number).
+  auto replay = PostJson("/v1/entries", carol_token_, {{"entry", *bytes}});
+  ASSERT_TRUE(replay);
+  EXPECT_GE(replay->status, 400);
+  EXPECT_LT(replay->status, 500);
+  EXPECT_EQ(registry_->size(), n + 1);
+  ExpectRefused(PostJson("/v1/entries", carol_token_, {{"entry", *bytes}, {"blobs", {"!!"}}}), 400,
+                n + 1);
+}
+
+}  // namespace
+}  // namespace chuqu::server
