@@ -165,12 +165,76 @@ class TextMatcher final : public MediaMatcher {
   index::TextIndex index_;
 };
 
+// Video: segment alignment over vPDQ frames (src/index/video_matcher.h).
+class VideoPlugin final : public MediaMatcher {
+ public:
+  std::string_view name() const override { return "video"; }
+  Status Add(uint64_t work, const Fingerprints& fp) override {
+    if (!fp.video || fp.video->frames.empty()) return Status::Ok();
+    return index_.Add(work, *fp.video);
+  }
+  std::vector<Match> Search(const Fingerprints& q, size_t max_results) const override {
+    std::vector<Match> out;
+    if (!q.video || q.video->frames.empty()) return out;
+    for (const index::VideoMatch& v : index_.Search(*q.video, max_results)) {
+      Match m;
+      m.work = v.work;
+      m.score = std::clamp(v.score, 0.0, 1.0);
+      m.evidence = {{"method", "video-segment"},
+                    {"unit", "seconds"},
+                    {"segments", {{{"query", {v.segment.query_start, v.segment.query_end}},
+                                   {"work", {v.segment.work_start, v.segment.work_end}}}}},
+                    {"speed", v.speed},
+                    {"transform", pdq::DihedralName(static_cast<pdq::Dihedral>(v.dihedral % 8))},
+                    {"matched_frames", v.matched_frames},
+                    {"query_frames", v.query_frames}};
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+ private:
+  index::VideoMatcher index_;
+};
+
+// Audio: Chromaprint offset alignment (src/index/audio_matcher.h).
+class AudioPlugin final : public MediaMatcher {
+ public:
+  std::string_view name() const override { return "audio"; }
+  Status Add(uint64_t work, const Fingerprints& fp) override {
+    if (!fp.audio || fp.audio->values.empty()) return Status::Ok();
+    return index_.Add(work, *fp.audio);
+  }
+  std::vector<Match> Search(const Fingerprints& q, size_t max_results) const override {
+    std::vector<Match> out;
+    if (!q.audio || q.audio->values.empty()) return out;
+    for (const index::AudioMatch& a : index_.Search(*q.audio, max_results)) {
+      Match m;
+      m.work = a.work;
+      m.score = std::clamp(a.score, 0.0, 1.0);
+      m.evidence = {{"method", "audio-segment"},
+                    {"unit", "seconds"},
+                    {"segments", {{{"query", {a.query_start, a.query_end}},
+                                   {"work", {a.work_start, a.work_end}}}}},
+                    {"speed", a.speed},
+                    {"bit_error_rate", a.bit_error_rate}};
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+ private:
+  index::AudioMatcher index_;
+};
+
 }  // namespace
 
 Matcher::Matcher(const MatcherOptions& options) : options_(options) {
   plugins_.push_back(std::make_unique<ExactMatcher>());
   plugins_.push_back(std::make_unique<PdqMatcher>(options.pdq_radius));
   plugins_.push_back(std::make_unique<TextMatcher>());
+  plugins_.push_back(std::make_unique<VideoPlugin>());
+  plugins_.push_back(std::make_unique<AudioPlugin>());
   plugins_.push_back(std::make_unique<IsccContentMatcher>(options.iscc_radius));
 }
 

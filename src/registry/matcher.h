@@ -6,9 +6,9 @@
 //   iscc    — ISCC Content-Code units (64-bit) of the same media, Hamming distance;
 //   image   — PDQ (256-bit) with the query's 8 dihedral variants (rotations / flips);
 //   text    — winnowed text fingerprints (index/text_index.h) with spans in code points.
-// Video segment and audio alignment matchers written in src/index plug in through
-// MediaMatcher (Matcher::AddPlugin) when they land; until then video and audio are matched by
-// their ISCC Content-Codes.
+//   video   — index::VideoMatcher: frame PDQ votes + temporal alignment, segments in seconds;
+//   audio   — index::AudioMatcher: Chromaprint offsets, segments in seconds, bit error rate.
+// Further matchers (e.g. image local features) plug in through MediaMatcher.
 //
 // Thread-safety: Search is const and may run concurrently with other Searches; Add needs
 // exclusive access (the Registry holds a shared_mutex).
@@ -27,6 +27,8 @@
 #include "chuqu/pdq.h"
 #include "chuqu/status.h"
 #include "fingerprint/text/text_fingerprint.h"
+#include "index/audio_matcher.h"
+#include "index/video_matcher.h"
 
 namespace chuqu::registry {
 
@@ -49,6 +51,10 @@ struct Fingerprints {
   std::vector<Hash256> pdq_dihedral;
   // Text: winnowing fingerprints (bulky; stored as a blob, "CQTF" encoding).
   std::optional<text::TextFingerprints> text;
+  // Video: vPDQ-style frames (stored with 1 dihedral as a "CQVF" blob; a query may carry 8).
+  std::optional<index::VideoFingerprint> video;
+  // Audio: Chromaprint raw fingerprint (stored as a "CQAF" blob).
+  std::optional<index::AudioFingerprint> audio;
   // Query side only: the text itself (span search needs the normalised query); not stored.
   std::string query_text;
 };
@@ -57,6 +63,8 @@ struct Fingerprints {
 // its algorithm and version").
 inline constexpr std::string_view kPdqAlgorithm = "pdq-1";
 inline constexpr std::string_view kTextAlgorithm = "chuqu-winnow-1";
+inline constexpr std::string_view kVideoAlgorithm = "chuqu-vpdq-cqvf-1";
+inline constexpr std::string_view kAudioAlgorithm = "chromaprint-cqaf-1";
 
 // Who registered a work first (the entry that registered it).
 struct FirstRegistration {

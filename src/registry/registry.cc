@@ -19,6 +19,7 @@
 #include "ledger/log_view.h"
 #include "ledger/note.h"
 #include "ledger/sequencer.h"
+#include "media/av_fingerprint.h"
 #include "media/extract.h"
 #include "media/image.h"
 #include "store/sqlite/sqlite_store.h"
@@ -285,10 +286,48 @@ Result<Fingerprints> FingerprintsFromContent(
     if (!t.ok()) return Status::InvalidArgument("text fingerprints: " + t.status().message());
     fp.text = std::move(*t);
   }
+  auto bytes_of = [](const std::string& s) {
+    return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  };
+  if (auto it = c.find("video"); it != c.end()) {
+    CHUQU_ASSIGN_OR_RETURN(std::string sha, Str(*it, "sha256"));
+    CHUQU_ASSIGN_OR_RETURN(std::string bytes, blob(sha));
+    if (Sha256Hex(bytes) != sha) return Status::InvalidArgument("video fingerprint blob digest");
+    Result<index::VideoFingerprint> v = index::DecodeVideoFingerprint(bytes_of(bytes));
+    if (!v.ok()) return Status::InvalidArgument("video fingerprint: " + v.status().message());
+    fp.video = std::move(*v);
+  }
+  if (auto it = c.find("audio"); it != c.end()) {
+    CHUQU_ASSIGN_OR_RETURN(std::string sha, Str(*it, "sha256"));
+    CHUQU_ASSIGN_OR_RETURN(std::string bytes, blob(sha));
+    if (Sha256Hex(bytes) != sha) return Status::InvalidArgument("audio fingerprint blob digest");
+    Result<index::AudioFingerprint> a = index::DecodeAudioFingerprint(bytes_of(bytes));
+    if (!a.ok()) return Status::InvalidArgument("audio fingerprint: " + a.status().message());
+    fp.audio = std::move(*a);
+  }
   return fp;
 }
 
-nlohmann::json ContentJson(const Fingerprints& fp, const std::string& text_blob_sha) {
+// Bulky fingerprints of `fp` as blobs, by content field: "text", "video", "audio".
+std::map<std::string, std::string> BulkyBlobs(const Fingerprints& fp) {
+  std::map<std::string, std::string> out;
+  if (fp.text) out["text"] = text::EncodeFingerprints(*fp.text);
+  if (fp.video) {
+    index::VideoFingerprint stored = *fp.video;
+    stored.dihedrals = 1;  // the registered original; queries carry the variants
+    const std::vector<uint8_t> b = index::EncodeVideoFingerprint(stored);
+    out["video"].assign(b.begin(), b.end());
+  }
+  if (fp.audio) {
+    const std::vector<uint8_t> b = index::EncodeAudioFingerprint(*fp.audio);
+    out["audio"].assign(b.begin(), b.end());
+  }
+  return out;
+}
+
+nlohmann::json ContentJson(const Fingerprints& fp,
+                           const std::map<std::string, std::string>& blobs) {
+  const std::string text_blob_sha = blobs.count("text") ? Sha256Hex(blobs.at("text")) : "";
   nlohmann::json c = {{"media", fp.media}};
   auto put = [&](const char* k, const std::string& v) {
     if (!v.empty()) c[k] = v;
@@ -310,6 +349,16 @@ nlohmann::json ContentJson(const Fingerprints& fp, const std::string& text_blob_
                  {"k", fp.text->options.k},
                  {"w", fp.text->options.w},
                  {"count", fp.text->fingerprints.size()}};
+  }
+  if (blobs.count("video")) {
+    c["video"] = {{"algorithm", kVideoAlgorithm},
+                  {"sha256", Sha256Hex(blobs.at("video"))},
+                  {"frames", fp.video->frames.size()}};
+  }
+  if (blobs.count("audio")) {
+    c["audio"] = {{"algorithm", kAudioAlgorithm},
+                  {"sha256", Sha256Hex(blobs.at("audio"))},
+                  {"count", fp.audio->values.size()}};
   }
   return c;
 }
@@ -384,8 +433,14 @@ Result<Effect> Plan(const State& s, const Entry& e, uint64_t index,
       return Status::FailedPrecondition("ownership shares sum to " + std::to_string(total) +
                                         " basis points, not 10000");
     }
-    std::string text_sha;
-    if (auto t = cit->find("text"); t != cit->end()) text_sha = (*t)["sha256"].get<std::string>();
+    std::vector<std::pair<std::string, std::string>> blob_refs;  // (sha256, algorithm)
+    for (const char* field : {"text", "video", "audio"}) {
+      if (auto t = cit->find(field); t != cit->end()) {
+        CHUQU_ASSIGN_OR_RETURN(std::string sha, Str(*t, "sha256"));
+        CHUQU_ASSIGN_OR_RETURN(std::string algorithm, Str(*t, "algorithm", false));
+        blob_refs.emplace_back(sha, algorithm);
+      }
+    }
     fx.rows.push_back(
         {"INSERT INTO works(work, kind, media, title, party, time, sha256, iscc, content_code, pdq,"
          " ai_generated, digital_human) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -400,10 +455,10 @@ Result<Effect> Plan(const State& s, const Entry& e, uint64_t index,
                          {idx, p, bp}});
     }
     fx.rows.push_back({"INSERT INTO work_entries(work, entry, kind) VALUES(?1, ?1, 'work')", {idx}});
-    if (!text_sha.empty()) {
-      CHUQU_ASSIGN_OR_RETURN(std::string bytes, blob(text_sha));
+    for (const auto& [sha, algorithm] : blob_refs) {
+      CHUQU_ASSIGN_OR_RETURN(std::string bytes, blob(sha));
       fx.rows.push_back({"INSERT OR IGNORE INTO blobs(sha256, algorithm, data) VALUES(?1, ?2, ?3)",
-                         {text_sha, std::string(kTextAlgorithm), Blob{bytes}}});
+                         {sha, algorithm, Blob{bytes}}});
     }
     FirstRegistration first{index, e.time, party};
     fx.fingerprints = fp;
@@ -772,13 +827,10 @@ class Registry::Impl {
     if (info.attributes.is_object() && !info.attributes.empty()) {
       work["attributes"] = info.attributes;
     }
+    const std::map<std::string, std::string> bulky = BulkyBlobs(fp);
     std::vector<std::string> blobs;
-    std::string text_sha;
-    if (fp.text) {
-      blobs.push_back(text::EncodeFingerprints(*fp.text));
-      text_sha = Sha256Hex(blobs.back());
-    }
-    nlohmann::json body = {{"work", work}, {"content", ContentJson(fp, text_sha)}};
+    for (const auto& [field, bytes] : bulky) blobs.push_back(bytes);
+    nlohmann::json body = {{"work", work}, {"content", ContentJson(fp, bulky)}};
     RegisterResult out;
     {
       // Prior art: searched before the new work is indexed, so it lists only earlier works.
@@ -1141,6 +1193,17 @@ Result<Fingerprints> Registry::FingerprintFile(const std::string& path) {
         fp.pdq_dihedral.assign(r->hashes.begin(), r->hashes.end());
       }
     }
+  }
+  if (content->type == media::ContentType::kVideo) {
+    // 8 dihedral variants for queries; registration stores the original only (BulkyBlobs).
+    Result<index::VideoFingerprint> v = media::ExtractVideoFingerprint(path, 0.5, 8);
+    if (!v.ok()) return Status(v.status().code(), path + ": " + v.status().message());
+    fp.video = std::move(*v);
+  }
+  if (content->type == media::ContentType::kAudio) {
+    Result<index::AudioFingerprint> a = media::ExtractAudioFingerprint(path);
+    if (!a.ok()) return Status(a.status().code(), path + ": " + a.status().message());
+    fp.audio = std::move(*a);
   }
   if (content->type == media::ContentType::kText) {
     Result<text::TextFingerprints> t = text::FingerprintText(content->text, text::WinnowOptions{});

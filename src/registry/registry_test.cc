@@ -373,8 +373,10 @@ TEST_F(RegistryTest, ReplayRebuildsTablesIdentically) {
   for (const std::string& e : *entries) {
     std::vector<std::string> blobs;
     nlohmann::json j = nlohmann::json::parse(e);
-    if (j["kind"] == "work" && j["body"]["content"].contains("text")) {
-      blobs.push_back(*reg_->Blob(j["body"]["content"]["text"]["sha256"].get<std::string>()));
+    for (const char* field : {"text", "video", "audio"}) {
+      if (j["kind"] == "work" && j["body"]["content"].contains(field)) {
+        blobs.push_back(*reg_->Blob(j["body"]["content"][field]["sha256"].get<std::string>()));
+      }
     }
     Result<WriteResult> w = (*fresh)->Submit(e, blobs);
     ASSERT_TRUE(w.ok()) << w.status().ToString();
@@ -404,6 +406,39 @@ TEST_F(RegistryTest, EvidenceBundleVerifies) {
   opt.trusted_log_key = reg_->log_key();
   EXPECT_TRUE(ledger::VerifyBundle(*b, opt).ok);
   EXPECT_EQ(reg_->Evidence(1000).status().code(), StatusCode::kNotFound);
+}
+
+TEST(MatcherTest, ThousandsOfMatchesGiveABoundedRankedList) {
+  Matcher m;
+  for (uint64_t i = 0; i < 3000; ++i) {
+    Fingerprints fp = ImageFp(99);
+    fp.sha256.clear();
+    fp.pdq->words[1] ^= (uint64_t{1} << (i % 64)) | (uint64_t{1} << ((i / 64) % 64));
+    ASSERT_TRUE(m.Add(i, fp, {i, "t", "p"}).ok());
+  }
+  std::vector<Match> r = m.Search(ImageFp(99));
+  ASSERT_EQ(r.size(), MatcherOptions{}.max_results);
+  for (size_t i = 1; i < r.size(); ++i) EXPECT_GE(r[i - 1].score, r[i].score);
+  EXPECT_EQ(m.Add(5, ImageFp(1), {}).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryTest, VideoAndAudioRegisterAndMatchSegments) {
+  const std::string video = std::string(CHUQU_SHARED_DATA) + "/tmk/sample-videos/pattern-sd-grey-bar.mp4";
+  if (!fs::exists(video)) GTEST_SKIP() << video << " not present";
+  Result<RegisterResult> r = reg_->RegisterFile(alice_, video, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->media, "video");
+  Result<WorkRecord> w = reg_->GetWork(r->work);
+  ASSERT_TRUE(w->entry["body"]["content"].contains("video"));
+  Result<std::vector<Match>> m = reg_->MatchFile(video);
+  ASSERT_TRUE(m.ok());
+  ASSERT_FALSE(m->empty());
+  EXPECT_EQ((*m)[0].work, r->work);
+  bool segment = (*m)[0].evidence["method"] == "video-segment";
+  for (const auto& e : (*m)[0].evidence.value("also", nlohmann::json::array())) {
+    segment = segment || e["method"] == "video-segment";
+  }
+  EXPECT_TRUE(segment) << (*m)[0].evidence.dump();
 }
 
 TEST(RegistryOpenTest, MissingDirIsNotFound) {
