@@ -1,0 +1,124 @@
+// Image match latency: decode + hash (PDQ dihedrals, ISCC Image-Code, ORB) + search + verify
+// of a 12-megapixel JPEG (4000 x 3000, made at start-up from a Kodak image with libvips),
+// against an index of the media corpus references (real fingerprints). The per-stage
+// breakdown is reported as counters (milliseconds per match).
+//
+// Environment: CHUQU_IMAGE_CORPUS (default /work/corpus/default) names the corpus whose
+// images/refs/ are indexed; without it only the Kodak images are indexed.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <vips/vips.h>
+
+#include "index/image_matcher.h"
+#include "media/image_features.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using chuqu::index::ImageMatcher;
+
+struct Fixture {
+  std::string jpeg;  // the 12-MP query
+  ImageMatcher matcher;
+  size_t refs = 0;
+
+  Fixture() {
+    if (vips_init("image_match_bench") != 0) std::abort();
+    const std::string kodak = std::string(CHUQU_SHARED_DATA) + "/media/images/kodak/";
+    // 768 x 512 -> 4000 x 3000 (12.0 MP), JPEG q90, with the image registered beside others.
+    VipsImage* in = vips_image_new_from_file((kodak + "kodim05.png").c_str(), nullptr);
+    VipsImage* big = nullptr;
+    if (in == nullptr ||
+        vips_resize(in, &big, 4000.0 / 768, "vscale", 3000.0 / 512, nullptr) != 0) {
+      std::abort();
+    }
+    jpeg = (fs::temp_directory_path() / "chuqu_image_match_bench_12mp.jpg").string();
+    if (vips_jpegsave(big, jpeg.c_str(), "Q", 90, nullptr) != 0) std::abort();
+    g_object_unref(big);
+    g_object_unref(in);
+
+    uint64_t id = 0;
+    auto add = [&](const std::string& path) {
+      auto fp = chuqu::media::ImageFingerprintFromFile(path);
+      if (fp.ok() && matcher.Add(id++, *fp).ok()) ++refs;
+    };
+    for (const auto& e : fs::directory_iterator(kodak)) add(e.path().string());
+    const char* env = std::getenv("CHUQU_IMAGE_CORPUS");
+    const std::string corpus = env != nullptr ? env : "/work/corpus/default";
+    if (fs::is_directory(corpus + "/images/refs")) {
+      for (const auto& e : fs::directory_iterator(corpus + "/images/refs")) {
+        add(e.path().string());
+      }
+    }
+  }
+};
+
+Fixture& Get() {
+  static Fixture* f = new Fixture();
+  return *f;
+}
+
+double Ms(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void BM_FullMatch12MP(benchmark::State& state) {
+  Fixture& f = Get();
+  chuqu::media::ImageFeatureTimings sum;
+  double search_ms = 0;
+  for (auto _ : state) {
+    chuqu::media::ImageFeatureTimings t;
+    auto fp = chuqu::media::ImageFingerprintFromFile(f.jpeg, chuqu::media::QueryFeatureOptions(), &t);
+    if (!fp.ok()) {
+      state.SkipWithError(fp.status().message().c_str());
+      return;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = f.matcher.Search(*fp);
+    search_ms += Ms(t0);
+    if (!r.ok() || r->empty()) {
+      state.SkipWithError("the 12-MP copy was not found");
+      return;
+    }
+    benchmark::DoNotOptimize(r);
+    sum.decode_ms += t.decode_ms;
+    sum.pdq_ms += t.pdq_ms;
+    sum.iscc_ms += t.iscc_ms;
+    sum.orb_ms += t.orb_ms;
+  }
+  const double n = static_cast<double>(state.iterations());
+  state.counters["decode_ms"] = sum.decode_ms / n;
+  state.counters["pdq_ms"] = sum.pdq_ms / n;
+  state.counters["iscc_ms"] = sum.iscc_ms / n;
+  state.counters["orb_ms"] = sum.orb_ms / n;
+  state.counters["search_verify_ms"] = search_ms / n;
+  state.counters["refs"] = static_cast<double>(f.refs);
+}
+BENCHMARK(BM_FullMatch12MP)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Search + verify alone (fingerprint computed once).
+void BM_SearchVerify(benchmark::State& state) {
+  Fixture& f = Get();
+  auto fp = chuqu::media::ImageFingerprintFromFile(f.jpeg, chuqu::media::QueryFeatureOptions());
+  if (!fp.ok()) {
+    state.SkipWithError(fp.status().message().c_str());
+    return;
+  }
+  chuqu::index::ImageSearchStats stats;
+  for (auto _ : state) {
+    auto r = f.matcher.Search(*fp, &stats);
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["descriptors"] = static_cast<double>(fp->descriptors.size());
+  state.counters["verified"] = static_cast<double>(stats.verified_images);
+}
+BENCHMARK(BM_SearchVerify)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,60 @@
+// Image fingerprints for copy detection (index/image_matcher.h): PDQ with its 8 dihedral
+// variants, the ISCC Image-Code and ORB binary local features. OpenCV (features2d, 4.6) is
+// linked only here, in the chuqu_image_features library, so the rest of chuqu_media does
+// not carry it. Every OpenCV exception is caught here and returned as a Status.
+// Thread-safety: the functions may be called from several threads (no shared state).
+#pragma once
+
+#include <string>
+
+#include "chuqu/status.h"
+#include "index/image_matcher.h"
+#include "media/image.h"
+
+namespace chuqu::media {
+
+inline constexpr int kQueryFeatures = 600;
+
+struct ImageFeatureOptions {
+  // Images are decoded (shrink-on-load) so the long side is at most this; keypoint
+  // coordinates are in pixels of the decoded image (ImageFingerprint::width/height).
+  int decode_long_side = 1024;
+  // ORB runs on a grey copy with this long side (pixels), then coordinates are scaled back.
+  int feature_long_side = 768;
+  // ORB keypoints kept (strongest Harris response first). References keep 300 (compact
+  // stored fingerprint); queries should use kQueryFeatures, so that a copy occupying part of
+  // the query (picture-in-picture, screenshot, in a background) still gets enough of them.
+  int max_features = 300;
+  int fast_threshold = 12;  // FAST corner threshold (OpenCV's default is 20; lower finds
+                            // corners on soft photos and small copies)
+  bool iscc = true;         // compute the ISCC Image-Code
+  uint64_t max_pixels = 1'000'000'000;  // decompression-bomb guard (ImageDecodeOptions)
+};
+
+// Options for fingerprinting a query (more local features than a reference).
+inline ImageFeatureOptions QueryFeatureOptions() {
+  ImageFeatureOptions o;
+  o.max_features = kQueryFeatures;
+  return o;
+}
+
+// Time spent in each stage of ImageFingerprintFromFile, for the benchmark.
+struct ImageFeatureTimings {
+  double decode_ms = 0;
+  double pdq_ms = 0;
+  double iscc_ms = 0;
+  double orb_ms = 0;
+};
+
+// Fingerprint of decoded pixels. kInvalidArgument for an empty image; kInternal if OpenCV
+// fails.
+Result<index::ImageFingerprint> ImageFingerprintFromRgb(const RgbImage& image,
+                                                        const ImageFeatureOptions& options = {},
+                                                        ImageFeatureTimings* timings = nullptr);
+
+// Decodes (DecodeImageRgb errors) and fingerprints a file.
+Result<index::ImageFingerprint> ImageFingerprintFromFile(const std::string& path,
+                                                         const ImageFeatureOptions& options = {},
+                                                         ImageFeatureTimings* timings = nullptr);
+
+}  // namespace chuqu::media

@@ -1,0 +1,177 @@
+// Planted copies built with libvips from the Kodak images in shared/data (read in place):
+// crops, flips, rotations, overlays and picture-in-picture are found with the right region;
+// distractors are not; blank images do not flood results.
+#include "media/image_features.h"
+
+#include <cmath>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <vips/vips.h>
+
+namespace chuqu::media {
+namespace {
+
+using index::ImageFingerprint;
+using index::ImageMatch;
+using index::ImageMatcher;
+
+std::string Kodak(int i) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "/media/images/kodak/kodim%02d.png", i);
+  return std::string(CHUQU_SHARED_DATA) + name;
+}
+
+// Owns one VipsImage reference.
+class Img {
+ public:
+  explicit Img(VipsImage* im = nullptr) : im_(im) {}
+  Img(Img&& o) noexcept : im_(o.im_) { o.im_ = nullptr; }
+  Img& operator=(Img&& o) noexcept {
+    std::swap(im_, o.im_);
+    return *this;
+  }
+  ~Img() {
+    if (im_ != nullptr) g_object_unref(im_);
+  }
+  VipsImage* get() const { return im_; }
+  VipsImage** out() { return &im_; }
+  int width() const { return vips_image_get_width(im_); }
+  int height() const { return vips_image_get_height(im_); }
+
+ private:
+  VipsImage* im_;
+};
+
+Img Load(const std::string& path) {
+  EXPECT_EQ(vips_init("chuqu-test"), 0);
+  Img im(vips_image_new_from_file(path.c_str(), nullptr));
+  EXPECT_NE(im.get(), nullptr) << path;
+  return im;
+}
+
+// Writes `im` as a JPEG q90 and fingerprints the file.
+ImageFingerprint Fingerprint(const Img& im, const std::string& name, bool query = true) {
+  const std::string path = ::testing::TempDir() + "/imatch_" + name + ".jpg";
+  EXPECT_EQ(vips_jpegsave(im.get(), path.c_str(), "Q", 90, nullptr), 0) << vips_error_buffer();
+  auto fp = ImageFingerprintFromFile(path, query ? QueryFeatureOptions() : ImageFeatureOptions{});
+  EXPECT_TRUE(fp.ok()) << fp.status().message();
+  return fp.ok() ? *fp : ImageFingerprint{};
+}
+
+class ImageFeaturesTest : public ::testing::Test {
+ protected:
+  static constexpr int kRefs = 6;  // kodim01..06 are registered; 07..10 are distractors
+
+  void SetUp() override {
+    for (int i = 1; i <= kRefs; ++i) {
+      ImageFingerprint fp = Fingerprint(Load(Kodak(i)), "ref" + std::to_string(i), false);
+      ASSERT_GT(fp.descriptors.size(), 100u);
+      ASSERT_TRUE(matcher_.Add(i, fp).ok());
+    }
+  }
+
+  std::vector<ImageMatch> Search(const ImageFingerprint& q) {
+    auto r = matcher_.Search(q);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : std::vector<ImageMatch>{};
+  }
+
+  ImageMatcher matcher_;
+};
+
+TEST_F(ImageFeaturesTest, CropIsFoundWithItsRegion) {
+  Img ref = Load(Kodak(3));  // 768 x 512
+  Img crop;
+  ASSERT_EQ(vips_crop(ref.get(), crop.out(), 300, 150, 320, 240, nullptr), 0);
+  const auto r = Search(Fingerprint(crop, "crop"));
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(r[0].id, 3u);
+  EXPECT_EQ(r[0].method, index::ImageEvidence::kLocal);
+  EXPECT_NEAR(r[0].ref_region[0].x, 300, 12);
+  EXPECT_NEAR(r[0].ref_region[0].y, 150, 12);
+  EXPECT_NEAR(r[0].ref_region[2].x, 620, 12);
+  EXPECT_NEAR(r[0].ref_region[2].y, 390, 12);
+}
+
+TEST_F(ImageFeaturesTest, FlipAndRotationAreFound) {
+  Img ref = Load(Kodak(5));
+  Img flipped, rotated;
+  ASSERT_EQ(vips_flip(ref.get(), flipped.out(), VIPS_DIRECTION_HORIZONTAL, nullptr), 0);
+  ASSERT_EQ(vips_rot(ref.get(), rotated.out(), VIPS_ANGLE_D90, nullptr), 0);
+  for (const auto& [im, name] : {std::pair{&flipped, "flip"}, std::pair{&rotated, "rot90"}}) {
+    const auto r = Search(Fingerprint(*im, name));
+    ASSERT_FALSE(r.empty()) << name;
+    EXPECT_EQ(r[0].id, 5u) << name;
+    EXPECT_GT(r[0].score, 0.7) << name;
+  }
+}
+
+TEST_F(ImageFeaturesTest, OverlayAndPictureInPictureAreFound) {
+  // A black box over the left 40% of the image.
+  Img ref = Load(Kodak(2));
+  Img box, box8, overlay;
+  ASSERT_EQ(vips_black(box.out(), ref.width() * 2 / 5, ref.height(), "bands", 3, nullptr), 0);
+  ASSERT_EQ(vips_cast_uchar(box.get(), box8.out(), nullptr), 0);
+  ASSERT_EQ(vips_insert(ref.get(), box8.get(), overlay.out(), 0, 0, nullptr), 0);
+  auto r = Search(Fingerprint(overlay, "overlay"));
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(r[0].id, 2u);
+
+  // Reference 1 at 75% inside an unregistered background at (150, 100).
+  Img background = Load(Kodak(9));
+  Img small, pip;
+  Img ref4 = Load(Kodak(1));
+  ASSERT_EQ(vips_resize(ref4.get(), small.out(), 0.75, nullptr), 0);
+  ASSERT_EQ(vips_insert(background.get(), small.get(), pip.out(), 150, 100, nullptr), 0);
+  r = Search(Fingerprint(pip, "pip"));
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(r[0].id, 1u);
+  EXPECT_EQ(r[0].method, index::ImageEvidence::kLocal);
+  const double tol = 0.04 * std::max(pip.width(), pip.height());
+  EXPECT_NEAR(r[0].query_region[0].x, 150, tol);
+  EXPECT_NEAR(r[0].query_region[0].y, 100, tol);
+  EXPECT_NEAR(r[0].query_region[2].x, std::min(150 + small.width(), pip.width()), tol);
+  EXPECT_NEAR(r[0].query_region[2].y, std::min(100 + small.height(), pip.height()), tol);
+  EXPECT_NEAR(r[0].ref_region[0].x, 0, tol);
+}
+
+TEST_F(ImageFeaturesTest, DistractorsAndBlankImagesAreNotMatched) {
+  for (int i = 7; i <= 10; ++i) {
+    Img im = Load(Kodak(i));
+    Img flipped;
+    ASSERT_EQ(vips_flip(im.get(), flipped.out(), VIPS_DIRECTION_HORIZONTAL, nullptr), 0);
+    EXPECT_TRUE(Search(Fingerprint(im, "distractor" + std::to_string(i))).empty()) << i;
+    EXPECT_TRUE(Search(Fingerprint(flipped, "distractor_flip" + std::to_string(i))).empty()) << i;
+  }
+  Img black, grey, grey8;
+  ASSERT_EQ(vips_black(black.out(), 640, 480, "bands", 3, nullptr), 0);
+  ASSERT_EQ(vips_linear1(black.get(), grey.out(), 1.0, 128.0, nullptr), 0);
+  ASSERT_EQ(vips_cast_uchar(grey.get(), grey8.out(), nullptr), 0);
+  const ImageFingerprint blank = Fingerprint(grey8, "blank");
+  EXPECT_LT(blank.pdq_quality, kPdqMinUsefulQuality);
+  EXPECT_TRUE(blank.descriptors.empty());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(matcher_.Add(100 + i, blank).ok());
+  EXPECT_TRUE(Search(blank).empty());
+}
+
+TEST(ImageFeaturesErrorsTest, CorruptAndEmptyInputsAreErrors) {
+  const std::string path = ::testing::TempDir() + "/imatch_corrupt.jpg";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << "\xff\xd8\xff\xe0 not really a jpeg";
+  }
+  EXPECT_FALSE(ImageFingerprintFromFile(path).ok());
+  EXPECT_FALSE(ImageFingerprintFromFile(path + ".missing").ok());
+  RgbImage empty;
+  EXPECT_EQ(ImageFingerprintFromRgb(empty).status().code(), StatusCode::kInvalidArgument);
+  RgbImage tiny{2, 2, std::vector<uint8_t>(12, 7)};  // too small for PDQ and ORB: no error
+  auto fp = ImageFingerprintFromRgb(tiny);
+  ASSERT_TRUE(fp.ok()) << fp.status().message();
+  EXPECT_EQ(fp->pdq_quality, 0);
+  EXPECT_TRUE(fp->descriptors.empty());
+}
+
+}  // namespace
+}  // namespace chuqu::media
