@@ -97,12 +97,28 @@ Result<index::ImageFingerprint> ImageFingerprintFromRgb(const RgbImage& image,
 
   if (options.iscc) {
     t0 = Clock::now();
-    std::vector<uint8_t> rgba(4ull * image.width * image.height);
-    for (size_t i = 0, n = static_cast<size_t>(image.width) * image.height; i < n; ++i) {
-      std::memcpy(&rgba[4 * i], &image.rgb[3 * i], 3);
-      rgba[4 * i + 3] = 255;
+    // The Image-Code is computed from 32x32 pixels; an area-averaged copy with a long side
+    // of kIsccWorkSide gives nearly the same code ~20x faster. It is for matching only (both
+    // sides computed the same way); the registry's conformant ISCC comes from the file.
+    constexpr int kIsccWorkSide = 256;
+    int w = image.width, h = image.height;
+    std::vector<uint8_t> rgba;
+    try {
+      cv::Mat rgb(image.height, image.width, CV_8UC3, const_cast<uint8_t*>(image.rgb.data()));
+      cv::Mat small = rgb;
+      if (std::max(w, h) > kIsccWorkSide) {
+        const double s = static_cast<double>(kIsccWorkSide) / std::max(w, h);
+        w = std::max(1, static_cast<int>(w * s + 0.5));
+        h = std::max(1, static_cast<int>(h * s + 0.5));
+        cv::resize(rgb, small, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+      }
+      cv::Mat out;
+      cv::cvtColor(small, out, cv::COLOR_RGB2RGBA);
+      rgba.assign(out.data, out.data + 4ull * w * h);
+    } catch (const std::exception& e) {
+      return Status::Internal(std::string("OpenCV resize failed: ") + e.what());
     }
-    const auto grey = IsccImagePixelsFromRgba(rgba, image.width, image.height);
+    const auto grey = IsccImagePixelsFromRgba(rgba, w, h);
     CHUQU_ASSIGN_OR_RETURN(std::string code, GenImageCode(grey));
     CHUQU_ASSIGN_OR_RETURN(IsccUnit unit, DecodeIscc(code));
     if (unit.body.size() != 8) return Status::Internal("ISCC Image-Code is not 64 bits");
