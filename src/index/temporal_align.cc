@@ -61,7 +61,9 @@ Alignment AlignPairs(std::span<const TimePair> pairs, const AlignOptions& option
         }
       }
     }
-    for (const auto& [b, v] : bin_votes) {
+    const double factor = s == 1.0 ? 1.0 : options.other_speed_factor;
+    for (const auto& [b, raw] : bin_votes) {
+      const double v = raw * factor;
       // Ties: prefer speed 1 (pushed last, so use >= only for it) and the lower bin.
       if (v > best_votes || (v == best_votes && s == 1.0)) {
         best_votes = v;

@@ -23,6 +23,9 @@ struct AlignOptions {
   int speed_steps = 61;      // geometric grid over [min_speed, max_speed], 1.0 always included
   double offset_bin = 0.5;   // seconds
   double inlier_tolerance = 0.6;  // seconds from the line
+  // Votes for a speed other than 1 are scaled by this when lines are compared: copies are
+  // mostly at speed 1, and a few noisy matches fit some other speed by chance.
+  double other_speed_factor = 0.85;
 };
 
 struct Alignment {
