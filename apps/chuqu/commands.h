@@ -16,5 +16,7 @@ void AddHashCommand(CLI::App& app);
 // registry_commands.cc: init, party, register, show, match, transfer, licence, price-cap,
 // claim, evidence (src/registry).
 void AddRegistryCommands(CLI::App& app);
+// serve_command.cc: serve, token create (src/server).
+void AddServeCommand(CLI::App& app);
 
 }  // namespace chuqu::app

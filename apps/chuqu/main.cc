@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   chuqu::app::AddVerifyCommand(app);
   chuqu::app::AddHashCommand(app);
   chuqu::app::AddRegistryCommands(app);
+  chuqu::app::AddServeCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
