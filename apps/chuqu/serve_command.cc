@@ -66,6 +66,14 @@ void Serve(const ServeFlags& f) {
   o.rate_burst = f.rate * 2;
   o.access_log = !f.quiet;
 
+  // SIGINT/SIGTERM stop the server (handled on a thread; every other thread, including the
+  // sequencer the registry starts, blocks them: so they are blocked before anything starts).
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
   registry::Options ro;
   ro.batch_interval_micros = f.batch_micros;
   Result<std::unique_ptr<registry::Registry>> reg =
@@ -82,13 +90,6 @@ void Serve(const ServeFlags& f) {
   if (!store.ok()) ServeFail("serve", store.status());
   auto tokens = server::TokenStore::Open(f.data);
   if (!tokens.ok()) ServeFail("serve", tokens.status());
-
-  // SIGINT/SIGTERM stop the server (handled on a thread; every other thread blocks them).
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   server::Server srv(o, **store, tokens->get());
   server::Api api(**reg, f.data);
