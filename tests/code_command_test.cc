@@ -25,23 +25,27 @@ extern char** environ;
 namespace chuqu {
 namespace {
 
-const std::string& Dir() {
-  static const std::string dir = [] {
+// A private temporary directory, removed at exit by the same static that holds its path
+// (so the path outlives its use in the destructor).
+struct TempDir {
+  std::string path;
+  TempDir() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "chuqu_code_test_XXXXXX").string();
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back('\0');
     if (::mkdtemp(buf.data()) == nullptr) std::abort();
-    return std::string(buf.data());
-  }();
-  return dir;
-}
-
-struct Cleanup {
-  ~Cleanup() {
-    std::error_code ec;
-    std::filesystem::remove_all(Dir(), ec);
+    path = buf.data();
   }
-} cleanup;
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+const std::string& Dir() {
+  static const TempDir dir;
+  return dir.path;
+}
 
 std::string Write(const std::string& name, const std::string& bytes) {
   const std::string path = Dir() + "/" + name;
