@@ -22,6 +22,7 @@
 #include "media/extract.h"
 #include "media/file.h"
 #include "media/image.h"
+#include "registry/content_code.h"
 
 namespace chuqu::app {
 namespace {
@@ -98,31 +99,6 @@ Result<Digests> HashFile(const std::string& path) {
   return d;
 }
 
-Result<std::string> ContentCode(const media::Content& c) {
-  switch (c.type) {
-    case media::ContentType::kText: {
-      // iscc-sdk: ic.text_clean(text) before gen_text_code_v0.
-      CHUQU_ASSIGN_OR_RETURN(std::string clean, IsccTextClean(c.text));
-      CHUQU_ASSIGN_OR_RETURN(TextCode t, GenTextCode(clean, 64));
-      return t.iscc;
-    }
-    case media::ContentType::kImage:
-      return GenImageCode(c.grey32, 64);
-    case media::ContentType::kAudio:
-      return GenAudioCode(c.chromaprint, 64);
-    case media::ContentType::kVideo: {
-      std::vector<FrameSignature> frames(c.frames.size());
-      for (size_t i = 0; i < frames.size(); ++i) {
-        std::copy(c.frames[i].begin(), c.frames[i].end(), frames[i].begin());
-      }
-      return GenVideoCode(frames, 64);
-    }
-    case media::ContentType::kNone:
-      break;
-  }
-  return Status::Internal("no content code for this media type");
-}
-
 // iscc-sdk code_meta: the title from metadata, or if it is empty after cleaning the file
 // name (text_name_from_uri). nullopt if neither gives a name.
 std::optional<std::string> MetaUnit(const std::string& path, const std::string& title) {
@@ -142,7 +118,7 @@ Result<FileCode> CodeFile(const std::string& path) {
   out.media = std::string(media::ContentTypeName(content.type));
   out.mime = content.mime;
   if (content.type != media::ContentType::kNone) {
-    CHUQU_ASSIGN_OR_RETURN(std::string cc, ContentCode(content));
+    CHUQU_ASSIGN_OR_RETURN(std::string cc, registry::IsccContentCode(content));
     out.content = std::move(cc);
     out.meta = MetaUnit(path, content.title);
   }

@@ -1,4 +1,5 @@
 #include "registry/registry.h"
+#include "registry/content_code.h"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -1106,30 +1107,6 @@ Result<std::string> Registry::Blob(std::string_view sha256) const {
 
 namespace {
 
-Result<std::string> ContentCodeOf(const media::Content& c) {
-  switch (c.type) {
-    case media::ContentType::kText: {
-      CHUQU_ASSIGN_OR_RETURN(std::string clean, IsccTextClean(c.text));
-      CHUQU_ASSIGN_OR_RETURN(TextCode t, GenTextCode(clean, 64));
-      return t.iscc;
-    }
-    case media::ContentType::kImage:
-      return GenImageCode(c.grey32, 64);
-    case media::ContentType::kAudio:
-      return GenAudioCode(c.chromaprint, 64);
-    case media::ContentType::kVideo: {
-      std::vector<FrameSignature> frames(c.frames.size());
-      for (size_t i = 0; i < frames.size(); ++i) {
-        std::copy(c.frames[i].begin(), c.frames[i].end(), frames[i].begin());
-      }
-      return GenVideoCode(frames, 64);
-    }
-    case media::ContentType::kNone:
-      break;
-  }
-  return Status::Internal("no content code for this media type");
-}
-
 }  // namespace
 
 Result<Fingerprints> Registry::FingerprintFile(const std::string& path) {
@@ -1167,7 +1144,7 @@ Result<Fingerprints> Registry::FingerprintFile(const std::string& path) {
   fp.instance_code = ic.iscc;
   std::vector<std::string> units;
   if (content->type != media::ContentType::kNone) {
-    CHUQU_ASSIGN_OR_RETURN(fp.content_code, ContentCodeOf(*content));
+    CHUQU_ASSIGN_OR_RETURN(fp.content_code, IsccContentCode(*content));
     const std::string name =
         content->title.empty() ? media::NameFromPath(path) : content->title;
     if (Result<MetaCode> m = GenMetaCode(name, "", std::nullopt, 64); m.ok()) {
