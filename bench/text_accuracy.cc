@@ -202,6 +202,8 @@ int main(int argc, char** argv) {
     else if (a == "--merge-gap") opt.merge_gap = static_cast<uint32_t>(std::atoi(next()));
     else if (a == "--max-gap") opt.max_gap = static_cast<uint32_t>(std::atoi(next()));
     else if (a == "--min-seeds") opt.min_seeds = static_cast<uint32_t>(std::atoi(next()));
+    else if (a == "--verify-min-seeds") opt.verify_min_seeds = static_cast<uint32_t>(std::atoi(next()));
+    else if (a == "--verify-min-seeds-whole") opt.verify_min_seeds_whole = static_cast<uint32_t>(std::atoi(next()));
     else if (a == "--threshold") threshold = std::atof(next());
     else if (a == "--no-text") use_text = false;
     else if (a == "--variants") variant_sample = static_cast<size_t>(std::atol(next()));
@@ -264,8 +266,10 @@ int main(int argc, char** argv) {
   auto t_compact = Clock::now();
   index.Compact();
   auto t_built = Clock::now();
-  std::printf("== Text copy detection: k=%d w=%d max_df=%u merge_gap=%u threshold=%.2f refine=%s\n",
+  std::printf("== Text copy detection: k=%d w=%d max_df=%u merge_gap=%u threshold=%.2f "
+              "verify_min_seeds=%u (whole %u) refine=%s\n",
               opt.winnow.k, opt.winnow.w, opt.max_df, opt.merge_gap, threshold,
+              opt.verify_min_seeds, opt.verify_min_seeds_whole,
               use_text ? "with work text" : "fingerprints only");
   std::printf("registered works %zu, %zu code points; index build %.1f s (read+parse+normalize "
               "%.1f s [normalize %.1f s], winnow %.1f s, add %.1f s, compact %.1f s); baseline "

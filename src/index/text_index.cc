@@ -495,7 +495,11 @@ std::vector<TextMatch> TextIndex::Search(const NormalizedText& query, const Work
         wb = std::min(wb, s.fw - left);
         we = std::max(we, s.lw + k + right);
         have_work_tokens = true;
-        if (score < options_.verify_below && work.num_tokens <= options_.verify_max_tokens) {
+        const bool whole_document = query.size() <= 2 * size_t{work.num_tokens};
+        const uint32_t verify_seeds =
+            whole_document ? options_.verify_min_seeds_whole : options_.verify_min_seeds;
+        if (score < options_.verify_below && work.num_tokens <= options_.verify_max_tokens &&
+            s.seeds >= verify_seeds) {
           const Verified v = VerifyShortWork(query, qb, qe, *wt, wb, we);
           if (v.ratio > score) {
             score = v.ratio;

@@ -60,6 +60,15 @@ struct TextIndexOptions {
   // Only spans scoring below verify_below are verified.
   uint32_t verify_max_tokens = 256;
   double verify_below = 0.5;
+  // Exact evidence a verified span needs: at least this many seeds (shared k-gram
+  // fingerprints), or verify_min_seeds_whole when the query is itself about as long as the
+  // work (query tokens <= 2 x work tokens: a whole-document comparison). A query longer than
+  // that offers many places where a short work could align, so an embedded passage must
+  // carry more exact evidence than a whole document; with two seeds, variant editions of
+  // short poems inside unrelated text were accepted (docs/benchmarks.md "Text copy
+  // detection", negatives).
+  uint32_t verify_min_seeds = 3;
+  uint32_t verify_min_seeds_whole = 2;
   // X-drop of the boundary extension (matches +1, mismatches -1), when texts are supplied.
   int extend_x_drop = 4;
 };

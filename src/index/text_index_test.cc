@@ -213,6 +213,51 @@ TEST(TextIndex, EditedShortPoemIsVerifiedWithTheWorkText) {
   EXPECT_TRUE(f.index.Search(one_line, &f.texts).empty());
 }
 
+// A variant edition of a short poem (two characters changed, two exact seeds) is accepted
+// by verification as a whole document, but not inside a longer unrelated text: there the
+// verification needs verify_min_seeds (3) exact seeds.
+TEST(TextIndex, TwoSeedVariantIsVerifiedOnlyAsAWholeDocument) {
+  std::mt19937 rng(6);
+  TextIndexOptions raw_options;  // fingerprint evidence only, nothing dropped
+  raw_options.verify_max_tokens = 0;
+  raw_options.min_score = 0;
+  Fixture f;
+  Fixture g(raw_options);
+  const std::string poem = "禁里春浓蝶自飞，御蚕眠处弄新丝。碧窗尽日教鹦鹉，念得君王数首诗。";
+  f.Add(1, poem);
+  g.Add(1, poem);
+  for (uint64_t id = 2; id <= 30; ++id) {
+    const std::string t = ChineseText(&rng, 200);
+    f.Add(id, t);
+    g.Add(id, t);
+  }
+  const std::string variant = "禁里春浓蝶自飞，御蠺眠处弄新丝。碧琐尽日教鹦鹉，念得君王数首诗。";
+  const std::string host = ChineseText(&rng, 300);
+  const NormalizedText embedded = Norm(host + "\n" + variant + "\n" + ChineseText(&rng, 200));
+  std::vector<TextMatch> raw = g.index.Search(embedded, &g.texts);
+  ASSERT_FALSE(raw.empty());
+  ASSERT_EQ(raw[0].work, 1u);
+  ASSERT_EQ(raw[0].spans.size(), 1u);
+  ASSERT_EQ(raw[0].spans[0].seeds, 2u);  // the case this rule is about
+  EXPECT_LT(raw[0].spans[0].score, f.index.options().min_score);
+
+  EXPECT_TRUE(f.index.Search(embedded, &f.texts).empty());
+  std::vector<TextMatch> whole = f.index.Search(Norm(variant), &f.texts);
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0].work, 1u);
+  EXPECT_GE(whole[0].score, 0.9);  // 26 of 28 characters aligned
+
+  // With the two-seed rule for every query (the previous default) the embedded variant is
+  // verified too.
+  TextIndexOptions lenient;
+  lenient.verify_min_seeds = 2;
+  Fixture h(lenient);
+  h.Add(1, poem);
+  std::vector<TextMatch> m = h.index.Search(embedded, &h.texts);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].work, 1u);
+}
+
 TEST(TextIndex, EnglishPassageIsFound) {
   std::mt19937 rng(5);
   Fixture f(TextIndexOptions{});
