@@ -60,4 +60,17 @@ void ComputeDistancesWith(ScanKernel kernel, const BinaryCode<kWords>* codes, si
                           const BinaryCode<kWords>& query, uint16_t* out);
 bool CpuSupports(ScanKernel kernel);
 
+// Fused distance + threshold: writes the positions i < n (ascending) whose
+// HammingDistance(codes[i], query) <= radius to hit_index, their distances to hit_distance,
+// and returns how many. Candidate verification is mostly misses, so the AVX-512 kernel
+// compares eight distances at once and only visits the hits.
+// REQUIRES: hit_index and hit_distance have n entries.
+template <size_t kWords>
+size_t FilterWithin(const BinaryCode<kWords>* codes, size_t n, const BinaryCode<kWords>& query,
+                    uint32_t radius, uint32_t* hit_index, uint16_t* hit_distance);
+template <size_t kWords>
+size_t FilterWithinWith(ScanKernel kernel, const BinaryCode<kWords>* codes, size_t n,
+                        const BinaryCode<kWords>& query, uint32_t radius, uint32_t* hit_index,
+                        uint16_t* hit_distance);
+
 }  // namespace chuqu::index

@@ -115,6 +115,34 @@ void ForEachMask(uint32_t b, uint32_t k, Visit visit) {
   }
 }
 
+// Appends to `keys` every b-bit value at exactly distance s from `centre`, grouped so that
+// values differing only in their low 4 bits are adjacent: their offsets share a cache line
+// and their buckets are neighbours in the postings.
+void ForEachKeyAtDistance(uint32_t b, uint32_t s, uint32_t centre, std::vector<uint32_t>* keys) {
+  if (b <= 4) {
+    ForEachMask(b, s, [&](uint64_t mask) { keys->push_back(centre ^ static_cast<uint32_t>(mask)); });
+    return;
+  }
+  for (uint32_t high = 0; high <= s && high <= b - 4; ++high) {
+    const uint32_t low = s - high;
+    if (low > 4) continue;
+    ForEachMask(b - 4, high, [&](uint64_t h) {
+      ForEachMask(4, low, [&](uint64_t l) {
+        keys->push_back(centre ^ static_cast<uint32_t>((h << 4) | l));
+      });
+    });
+  }
+}
+
+// Per-thread bitmap of the slots a query has met (const queries may run concurrently).
+struct ScratchBits {
+  std::vector<uint64_t> bits;
+};
+ScratchBits& ThreadScratch() {
+  thread_local ScratchBits scratch;
+  return scratch;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -452,37 +480,68 @@ size_t MihHammingIndex<kWords>::MemoryBytes() const {
 }
 
 template <size_t kWords>
-bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, double budget,
-                                        std::vector<Hit>* hits, SearchStats* stats) const {
+bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, size_t cap,
+                                        double budget, std::vector<Hit>* hits,
+                                        SearchStats* stats) const {
   const uint32_t m = num_substrings();
-  // Norouzi et al. Prop. 2: r = s*m + a; tables t <= a are probed within s, the rest
-  // within s - 1 (not at all when s == 0).
-  const uint32_t s = radius / m, a = radius % m;
-  std::vector<int> table_radius(m);
   std::vector<uint32_t> qsub(m);
-  double probe_estimate = 0;
-  for (uint32_t t = 0; t < m; ++t) {
-    table_radius[t] = t <= a ? static_cast<int>(s) : static_cast<int>(s) - 1;
-    qsub[t] = Substring(query, tables_[t]);
-    if (table_radius[t] >= 0) probe_estimate += Ball(tables_[t].bits, table_radius[t]);
-  }
-  if (probe_estimate > budget) return false;
-
-  // Pass 1: look up every bucket, keeping the non-empty posting ranges per table.
-  struct Range {
-    uint32_t begin, end, table;
-  };
-  std::vector<Range> ranges;
-  std::vector<uint32_t> keys;
-  size_t candidates = 0, probes = 0;
-  for (uint32_t t = 0; t < m; ++t) {
-    const Table& table = tables_[t];
-    keys.clear();
-    for (int k = 0; k <= table_radius[t]; ++k) {
-      ForEachMask(table.bits, static_cast<uint32_t>(k),
-                  [&](uint64_t mask) { keys.push_back(qsub[t] ^ static_cast<uint32_t>(mask)); });
+  for (uint32_t t = 0; t < m; ++t) qsub[t] = Substring(query, tables_[t]);
+  // Shells in the order of Norouzi et al.'s k-NN search (§4.2): shell j = s*m + t holds the
+  // keys of table t at exactly distance s from the query's substring. After shells 0..j
+  // every code within distance j has been a candidate (Prop. 2 with r = j), so once `cap`
+  // hits lie within j no later shell can change the first `cap` by (distance, id): the
+  // search stops there. A full search (cap not reached) probes exactly the radius-r balls.
+  size_t found_within = 0;                 // hits with distance <= the current shell
+  std::vector<uint32_t> later(radius + 1);  // hits by distance, beyond the current shell
+  auto record = [&](uint32_t slot, uint32_t distance, uint32_t shell) {
+    hits->push_back({slot, distance});
+    if (distance <= shell) {
+      ++found_within;
+    } else {
+      ++later[distance];
     }
-    // The offsets arrays are megabytes: prefetch ahead so the lookups' misses overlap.
+  };
+  struct Range {
+    uint32_t begin, end;
+  };
+  std::vector<uint32_t> keys;
+  std::vector<Range> ranges;
+  uint32_t hit_index[kGatherBlock];
+  uint16_t hit_distance[kGatherBlock];
+  // 256-bit codes are gathered from codes_; a bitmap of seen slots (per thread, cleared
+  // after the query) skips the gather of a code already met in an earlier shell.
+  ScratchBits* seen = nullptr;
+  std::vector<uint32_t> cand;
+  if constexpr (!kInlineCodes) {
+    seen = &ThreadScratch();
+    if (seen->bits.size() < (codes_.size() + 63) / 64) seen->bits.resize((codes_.size() + 63) / 64);
+  }
+  std::vector<uint32_t> marked;  // slots set in `seen`
+  auto clear_seen = [&] {
+    if constexpr (!kInlineCodes) {
+      for (uint32_t slot : marked) seen->bits[slot >> 6] = 0;
+    }
+  };
+  double cost = 0;
+  size_t probes = 0, candidates = 0;
+  bool complete = true;
+  for (uint32_t shell = 0; shell <= radius; ++shell) {
+    if (found_within >= cap) break;  // hits within shell - 1, which is complete
+    found_within += later[shell];
+    const uint32_t t = shell % m, s = shell / m;
+    const Table& table = tables_[t];
+    if (s > table.bits) continue;
+    const double shell_keys = Ball(table.bits, static_cast<int>(s)) -
+                              (s == 0 ? 0 : Ball(table.bits, static_cast<int>(s) - 1));
+    if (cost + shell_keys > budget) {
+      complete = false;
+      break;
+    }
+    keys.clear();
+    ForEachKeyAtDistance(table.bits, s, qsub[t], &keys);
+    // Pass 1: bucket lookups; the offsets arrays are megabytes, so prefetch ahead.
+    ranges.clear();
+    size_t shell_candidates = 0;
     const uint32_t* offsets = table.offsets.data();
     for (size_t i = 0; i < keys.size(); ++i) {
       if (i + kPrefetchDistance < keys.size()) {
@@ -490,79 +549,89 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, doub
       }
       const uint32_t lo = offsets[keys[i]], hi = offsets[keys[i] + 1];
       if (hi > lo) {
-        ranges.push_back({lo, hi, t});
-        candidates += hi - lo;
+        ranges.push_back({lo, hi});
+        shell_candidates += hi - lo;
       }
     }
     probes += keys.size();
-    if (static_cast<double>(probes) + kCandidateCost * static_cast<double>(candidates) > budget) {
-      return false;
+    candidates += shell_candidates;
+    cost += static_cast<double>(keys.size()) +
+            kCandidateCost * static_cast<double>(shell_candidates);
+    if (cost > budget) {
+      complete = false;
+      break;
+    }
+    // Pass 2: verify with the fused distance filter.
+    if constexpr (kInlineCodes) {
+      // Codes beside the postings: a sequential scan per bucket. A hit is kept only in its
+      // first shell, min over u of (substring-u distance)*m + u.
+      auto first_here = [&](const Code& code) {
+        for (uint32_t u = 0; u < m; ++u) {
+          if (u == t) continue;
+          const uint32_t e = static_cast<uint32_t>(std::popcount(Substring(code, tables_[u]) ^ qsub[u]));
+          if (e * m + u < shell) return false;
+        }
+        return true;
+      };
+      for (size_t r = 0; r < ranges.size(); ++r) {
+        if (r + 4 < ranges.size()) {  // start the next buckets' misses early
+          const Code* p = table.codes.data() + ranges[r + 4].begin;
+          const uint32_t len = ranges[r + 4].end - ranges[r + 4].begin;
+          for (uint32_t line = 0; line < std::min<uint32_t>(len, 64); line += 8) {
+            __builtin_prefetch(p + line);
+          }
+        }
+        for (uint32_t i = ranges[r].begin; i < ranges[r].end; i += kGatherBlock) {
+          const size_t count = std::min<size_t>(kGatherBlock, ranges[r].end - i);
+          const size_t n_hits = FilterWithin<kWords>(table.codes.data() + i, count, query, radius,
+                                                     hit_index, hit_distance);
+          for (size_t h = 0; h < n_hits; ++h) {
+            const uint32_t pos = i + hit_index[h];
+            const uint32_t slot = table.postings[pos];
+            if (!IsDead(slot) && first_here(table.codes[pos])) {
+              record(slot, hit_distance[h], shell);
+            }
+          }
+        }
+      }
+    } else {
+      cand.clear();
+      for (const Range& range : ranges) {
+        for (uint32_t i = range.begin; i < range.end; ++i) {
+          const uint32_t slot = table.postings[i];
+          uint64_t& word = seen->bits[slot >> 6];
+          const uint64_t bit = uint64_t{1} << (slot & 63);
+          if (word & bit) continue;
+          if (word == 0) marked.push_back(slot);
+          word |= bit;
+          cand.push_back(slot);
+        }
+      }
+      alignas(64) Code block[kGatherBlock];
+      for (size_t base = 0; base < cand.size(); base += kGatherBlock) {
+        const size_t count = std::min(kGatherBlock, cand.size() - base);
+        for (size_t j = 0; j < count; ++j) {
+          if (base + j + kPrefetchDistance < cand.size()) {
+            __builtin_prefetch(&codes_[cand[base + j + kPrefetchDistance]]);
+          }
+          block[j] = codes_[cand[base + j]];
+        }
+        const size_t n_hits =
+            FilterWithin<kWords>(block, count, query, radius, hit_index, hit_distance);
+        for (size_t h = 0; h < n_hits; ++h) {
+          const uint32_t slot = cand[base + hit_index[h]];
+          if (!IsDead(slot)) record(slot, hit_distance[h], shell);
+        }
+      }
     }
   }
+  clear_seen();
   if (stats != nullptr) {
     stats->probes += probes;
     stats->candidates += candidates;
   }
-
-  // Pass 2: compute candidate distances with the SIMD kernel and keep each hit once: only
-  // from the first table whose probe ball contains it.
-  uint16_t dist[kGatherBlock];
-  auto emit = [&](uint32_t slot, const Code& code, uint32_t table, uint32_t distance) {
-    if (IsDead(slot)) return;
-    for (uint32_t u = 0; u < table; ++u) {
-      if (std::popcount(Substring(code, tables_[u]) ^ qsub[u]) <= table_radius[u]) return;
-    }
-    hits->push_back({slot, distance});
-  };
-  if constexpr (kInlineCodes) {
-    // 64-bit codes are stored beside the postings: verification reads them in sequence.
-    for (size_t r = 0; r < ranges.size(); ++r) {
-      const Range& range = ranges[r];
-      const Table& table = tables_[range.table];
-      if (r + 4 < ranges.size()) {  // start the next buckets' misses early
-        const Range& next = ranges[r + 4];
-        const Code* p = tables_[next.table].codes.data() + next.begin;
-        for (uint32_t line = 0; line < std::min<uint32_t>(next.end - next.begin, 64); line += 8) {
-          __builtin_prefetch(p + line);
-        }
-      }
-      for (uint32_t i = range.begin; i < range.end; i += kGatherBlock) {
-        const size_t count = std::min<size_t>(kGatherBlock, range.end - i);
-        ComputeDistances<kWords>(table.codes.data() + i, count, query, dist);
-        for (size_t j = 0; j < count; ++j) {
-          if (dist[j] <= radius)
-            emit(table.postings[i + j], table.codes[i + j], range.table, dist[j]);
-        }
-      }
-    }
-    return true;
-  }
-  // Wider codes: flatten the posting ranges into one candidate list, then gather the codes
-  // with prefetching across the whole list (buckets hold only a few codes each).
-  std::vector<uint32_t> cand_slot;
-  std::vector<uint32_t> cand_table;
-  cand_slot.reserve(candidates);
-  cand_table.reserve(candidates);
-  for (const Range& range : ranges) {
-    const uint32_t* postings = tables_[range.table].postings.data();
-    cand_slot.insert(cand_slot.end(), postings + range.begin, postings + range.end);
-    cand_table.insert(cand_table.end(), range.end - range.begin, range.table);
-  }
-  alignas(64) Code block[kGatherBlock];
-  for (size_t base = 0; base < cand_slot.size(); base += kGatherBlock) {
-    const size_t count = std::min(kGatherBlock, cand_slot.size() - base);
-    for (size_t j = 0; j < count; ++j) {
-      if (base + j + kPrefetchDistance < cand_slot.size()) {
-        __builtin_prefetch(&codes_[cand_slot[base + j + kPrefetchDistance]]);
-      }
-      block[j] = codes_[cand_slot[base + j]];
-    }
-    ComputeDistances<kWords>(block, count, query, dist);
-    for (size_t j = 0; j < count; ++j) {
-      if (dist[j] <= radius) emit(cand_slot[base + j], block[j], cand_table[base + j], dist[j]);
-    }
-  }
-  return true;
+  if (!complete) hits->clear();
+  return complete;
 }
 
 template <size_t kWords>
@@ -574,7 +643,7 @@ std::vector<Neighbor> MihHammingIndex<kWords>::Search(const Code& query, uint32_
   radius = std::min(radius, kBits);
   if (!codes_.empty() && live_base_ > 0) {
     std::vector<Hit> hits;
-    if (!tables_.empty() && ProbeBase(query, radius, budget, &hits, stats)) {
+    if (!tables_.empty() && ProbeBase(query, radius, cap, budget, &hits, stats)) {
       for (const Hit& h : hits) out.Offer({ids_[h.slot], h.distance});
     } else {
       if (stats != nullptr) {
@@ -606,27 +675,12 @@ std::vector<Neighbor> MihHammingIndex<kWords>::RangeSearch(const Code& query, ui
 template <size_t kWords>
 std::vector<Neighbor> MihHammingIndex<kWords>::KNearest(const Code& query, size_t k,
                                                         SearchStats* stats) const {
-  SearchStats local;
-  SearchStats* st = stats != nullptr ? stats : &local;
-  *st = {};
+  if (stats != nullptr) *stats = {};
   if (k == 0 || size() == 0) return {};
-  // Grow the radius until k codes lie within it: then the first k by (distance, id) within
-  // the radius are the first k overall. A flat fallback answers at full width at once.
-  const uint32_t step = std::max<uint32_t>(1, num_substrings() / 2);
-  // The rounds share one candidate budget, so a query whose k-th neighbour is far (random
-  // codes) wastes at most one budget before the flat scan.
-  double budget = Budget();
-  for (uint32_t r = 0;; r = std::min(kBits, r + step)) {
-    SearchStats round;
-    std::vector<Neighbor> result = Search(query, r, k, kBits, budget, &round);
-    budget = std::max(0.0, budget - static_cast<double>(round.probes) -
-                               kCandidateCost * static_cast<double>(round.candidates));
-    st->probes += round.probes;
-    st->candidates += round.candidates;
-    st->matches = round.matches;
-    st->flat_fallback = round.flat_fallback;
-    if (round.flat_fallback || round.matches >= k || r >= kBits) return result;
-  }
+  // The shell search stops once k codes lie within the shell reached: the k-th neighbour's
+  // distance bounds the work. A far k-th neighbour (random codes) spends at most one budget
+  // before the flat scan answers at full width.
+  return Search(query, kBits, k, kBits, Budget(), stats);
 }
 
 template class HammingIndex<1>;

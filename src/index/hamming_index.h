@@ -171,10 +171,11 @@ class MihHammingIndex final : public HammingIndex<kWords> {
   [[nodiscard]] Status Rebuild();
   void BuildTables(uint32_t m);
   uint32_t Substring(const Code& code, const Table& table) const;
-  // Appends base-slot hits within `radius` (unranked, deduplicated) to `hits`, or returns
-  // false without touching `hits` if a flat scan is estimated cheaper.
-  bool ProbeBase(const Code& query, uint32_t radius, double budget, std::vector<Hit>* hits,
-                 SearchStats* stats) const;
+  // Appends base-slot hits within `radius` (unranked, deduplicated) to `hits`: all of them,
+  // or at least the first `cap` by (distance, id) and every hit ranked before them. Returns
+  // false with `hits` empty once the work exceeds `budget` (a flat scan is then cheaper).
+  bool ProbeBase(const Code& query, uint32_t radius, size_t cap, double budget,
+                 std::vector<Hit>* hits, SearchStats* stats) const;
   // Work a query may cost, in random memory accesses (probes + kCandidateCost * candidates),
   // before a flat scan is cheaper; the scan's cost scales with the code's bytes.
   double Budget() const {

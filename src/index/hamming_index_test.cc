@@ -73,6 +73,43 @@ void CheckKernelsAgree() {
 TEST(ScanKernelTest, EveryKernelMatchesPortable64) { CheckKernelsAgree<1>(); }
 TEST(ScanKernelTest, EveryKernelMatchesPortable256) { CheckKernelsAgree<4>(); }
 
+// The fused filter returns exactly the positions within the radius, in order, with their
+// distances, for every kernel, block length (SIMD body and tail) and radius.
+template <size_t kWords>
+void CheckFilterKernelsAgree() {
+  std::mt19937_64 rng(17);
+  for (size_t n : {0, 1, 7, 8, 9, 15, 16, 17, 33, 1000}) {
+    std::vector<BinaryCode<kWords>> codes(n);
+    const BinaryCode<kWords> q = RandomCode<kWords>(rng);
+    for (auto& c : codes) c = FlipBits(q, static_cast<uint32_t>(rng() % (64 * kWords + 1)), rng);
+    for (uint32_t radius : {0u, 1u, 20u, uint32_t{32 * kWords}, uint32_t{64 * kWords}}) {
+      std::vector<uint32_t> want_index;
+      std::vector<uint16_t> want_distance;
+      for (size_t i = 0; i < n; ++i) {
+        const uint32_t d = HammingDistance(codes[i], q);
+        if (d <= radius) {
+          want_index.push_back(static_cast<uint32_t>(i));
+          want_distance.push_back(static_cast<uint16_t>(d));
+        }
+      }
+      for (ScanKernel k : {ScanKernel::kPortable, ScanKernel::kPopcnt, ScanKernel::kAvx512}) {
+        if (!CpuSupports(k)) continue;
+        std::vector<uint32_t> index(n, 0xFFFFFFFF);
+        std::vector<uint16_t> distance(n, 0xFFFF);
+        const size_t hits =
+            FilterWithinWith<kWords>(k, codes.data(), n, q, radius, index.data(), distance.data());
+        index.resize(hits);
+        distance.resize(hits);
+        EXPECT_EQ(index, want_index) << ScanKernelName(k) << " n=" << n << " r=" << radius;
+        EXPECT_EQ(distance, want_distance) << ScanKernelName(k) << " n=" << n << " r=" << radius;
+      }
+    }
+  }
+}
+
+TEST(ScanKernelTest, FilterMatchesPortable64) { CheckFilterKernelsAgree<1>(); }
+TEST(ScanKernelTest, FilterMatchesPortable256) { CheckFilterKernelsAgree<4>(); }
+
 template <size_t kWords>
 struct Corpus {
   std::vector<uint64_t> ids;
@@ -325,6 +362,48 @@ TEST(HammingIndexTest, ClusteredCodesBoundedAndExact) {
   EXPECT_TRUE(stats.flat_fallback);
   EXPECT_TRUE(std::is_sorted(top.begin(), top.end(), NeighborLess));
 }
+
+// A capped search stops at the shell where `cap` hits lie within it: fewer candidates than
+// the full search, and still the oracle's ranking (ties at the cut included).
+template <size_t kWords>
+void RunEarlyStop(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const uint32_t radius = kWords == 4 ? 31 : 12;
+  const BinaryCode<kWords> centre = RandomCode<kWords>(rng);
+  Corpus<kWords> c;
+  uint64_t id = 0;
+  for (int i = 0; i < 3000; ++i) c.Push(id++, RandomCode<kWords>(rng));
+  // A dense cluster: 40 exact copies, then 400 codes at every distance up to the radius.
+  for (int i = 0; i < 40; ++i) c.Push(id++, centre);
+  for (int i = 0; i < 400; ++i) c.Push(id++, FlipBits(centre, 1 + rng() % radius, rng));
+  std::shuffle(c.ids.begin(), c.ids.end(), rng);
+  FlatHammingIndex<kWords> flat;
+  MihHammingIndex<kWords> mih({.flat_fraction = 1e9});
+  ASSERT_TRUE(flat.Build(c.ids, c.codes).ok());
+  ASSERT_TRUE(mih.Build(c.ids, c.codes).ok());
+  SearchStats capped, full;
+  const auto top = mih.RangeSearch(centre, radius, 10, &capped);
+  const auto all = mih.RangeSearch(centre, radius, size_t{1} << 30, &full);
+  EXPECT_EQ(top, flat.RangeSearch(centre, radius, 10));
+  EXPECT_EQ(all, flat.RangeSearch(centre, radius, size_t{1} << 30));
+  EXPECT_FALSE(capped.flat_fallback);
+  EXPECT_FALSE(full.flat_fallback);
+  EXPECT_GE(all.size(), 440u);
+  EXPECT_LT(capped.candidates, full.candidates / 2);
+  EXPECT_LT(capped.matches, all.size());  // stopped before meeting every match
+  // Cuts inside a tie group (40 codes at distance 0, then many at each distance).
+  for (size_t cap : {1, 39, 40, 41, 60, 200}) {
+    for (uint32_t flips : {0u, 2u, 5u}) {
+      const BinaryCode<kWords> q = FlipBits(centre, flips, rng);
+      ASSERT_EQ(mih.RangeSearch(q, radius, cap), flat.RangeSearch(q, radius, cap))
+          << "cap=" << cap << " flips=" << flips;
+      ASSERT_EQ(mih.KNearest(q, cap), flat.KNearest(q, cap)) << "k=" << cap;
+    }
+  }
+}
+
+TEST(MihTest, CappedSearchStopsEarly256) { RunEarlyStop<4>(21); }
+TEST(MihTest, CappedSearchStopsEarly64) { RunEarlyStop<1>(22); }
 
 TEST(HammingIndexTest, BatchEqualsSingleQueries) {
   std::mt19937_64 rng(6);

@@ -6,6 +6,7 @@
 
 #include <immintrin.h>
 
+#include <bit>
 #include <cstring>
 
 #include "index/hamming.h"
@@ -71,6 +72,116 @@ __attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) void DistancesAvx512W4
   if (i < n) DistancesPopcnt<4>(codes + i, n - i, q, out + i);
 }
 
+template <size_t kWords>
+size_t FilterPortable(const BinaryCode<kWords>* codes, size_t n, const BinaryCode<kWords>& q,
+                      uint32_t radius, uint32_t* hit_index, uint16_t* hit_distance) {
+  size_t hits = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t d = HammingDistance(codes[i], q);
+    if (d <= radius) {
+      hit_index[hits] = static_cast<uint32_t>(i);
+      hit_distance[hits++] = static_cast<uint16_t>(d);
+    }
+  }
+  return hits;
+}
+
+template <size_t kWords>
+__attribute__((target("popcnt"))) size_t FilterPopcnt(const BinaryCode<kWords>* codes, size_t n,
+                                                      const BinaryCode<kWords>& q, uint32_t radius,
+                                                      uint32_t* hit_index, uint16_t* hit_distance) {
+  size_t hits = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t d = 0;
+    for (size_t w = 0; w < kWords; ++w) {
+      d += static_cast<uint32_t>(__builtin_popcountll(codes[i][w] ^ q[w]));
+    }
+    // Branch-free append: hits are rare, a mispredicted branch per code is not.
+    hit_index[hits] = static_cast<uint32_t>(i);
+    hit_distance[hits] = static_cast<uint16_t>(d);
+    hits += d <= radius;
+  }
+  return hits;
+}
+
+// Appends the set bits of `mask` (codes base + j) with their distances.
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) inline size_t EmitMask(
+    uint32_t mask, __m512i distances, size_t base, uint32_t* hit_index, uint16_t* hit_distance,
+    size_t hits) {
+  alignas(64) uint64_t d[8];
+  _mm512_store_si512(d, distances);
+  while (mask != 0) {
+    const int j = std::countr_zero(mask);
+    mask &= mask - 1;
+    hit_index[hits] = static_cast<uint32_t>(base + j);
+    hit_distance[hits++] = static_cast<uint16_t>(d[j]);
+  }
+  return hits;
+}
+
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) size_t FilterAvx512W1(
+    const Code64* codes, size_t n, const Code64& q, uint32_t radius, uint32_t* hit_index,
+    uint16_t* hit_distance) {
+  const __m512i qv = _mm512_set1_epi64(static_cast<long long>(q[0]));
+  const __m512i rv = _mm512_set1_epi64(radius);
+  size_t i = 0, hits = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i p0 = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(codes + i), qv));
+    const __m512i p1 =
+        _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(codes + i + 8), qv));
+    const __mmask8 k0 = _mm512_cmple_epu64_mask(p0, rv), k1 = _mm512_cmple_epu64_mask(p1, rv);
+    if ((k0 | k1) == 0) [[likely]] {
+      continue;
+    }
+    hits = EmitMask(k0, p0, i, hit_index, hit_distance, hits);
+    hits = EmitMask(k1, p1, i + 8, hit_index, hit_distance, hits);
+  }
+  for (; i < n; ++i) {
+    const uint32_t d = static_cast<uint32_t>(__builtin_popcountll(codes[i][0] ^ q[0]));
+    hit_index[hits] = static_cast<uint32_t>(i);
+    hit_distance[hits] = static_cast<uint16_t>(d);
+    hits += d <= radius;
+  }
+  return hits;
+}
+
+// 256-bit codes: the eight distances of DistancesAvx512W4, compared in one instruction.
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) size_t FilterAvx512W4(
+    const Code256* codes, size_t n, const Code256& q, uint32_t radius, uint32_t* hit_index,
+    uint16_t* hit_distance) {
+  const __m512i qv = _mm512_setr_epi64(static_cast<long long>(q[0]), static_cast<long long>(q[1]),
+                                       static_cast<long long>(q[2]), static_cast<long long>(q[3]),
+                                       static_cast<long long>(q[0]), static_cast<long long>(q[1]),
+                                       static_cast<long long>(q[2]), static_cast<long long>(q[3]));
+  const __m512i rv = _mm512_set1_epi64(radius);
+  const __m512i pick01 = _mm512_setr_epi64(0, 4, 8, 12, 0, 0, 0, 0);
+  const __m512i pick23 = _mm512_setr_epi64(0, 0, 0, 0, 0, 4, 8, 12);
+  size_t i = 0, hits = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m512i s[4];
+    for (int r = 0; r < 4; ++r) {
+      __m512i p = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(codes + i + 2 * r), qv));
+      p = _mm512_add_epi64(p, _mm512_shuffle_epi32(p, static_cast<_MM_PERM_ENUM>(0x4E)));
+      s[r] = _mm512_add_epi64(p, _mm512_shuffle_i64x2(p, p, 0xB1));
+    }
+    const __m512i lo = _mm512_permutex2var_epi64(s[0], pick01, s[1]);
+    const __m512i hi = _mm512_permutex2var_epi64(s[2], pick23, s[3]);
+    const __m512i all = _mm512_mask_blend_epi64(0xF0, lo, hi);
+    const __mmask8 k = _mm512_cmple_epu64_mask(all, rv);
+    if (k != 0) hits = EmitMask(k, all, i, hit_index, hit_distance, hits);
+  }
+  for (; i < n; ++i) {
+    uint32_t d = 0;
+    for (size_t w = 0; w < 4; ++w) {
+      d += static_cast<uint32_t>(__builtin_popcountll(codes[i][w] ^ q[w]));
+    }
+    hit_index[hits] = static_cast<uint32_t>(i);
+    hit_distance[hits] = static_cast<uint16_t>(d);
+    hits += d <= radius;
+  }
+  return hits;
+}
+
 ScanKernel DetectKernel() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")) {
@@ -131,6 +242,42 @@ void ComputeDistances(const BinaryCode<kWords>* codes, size_t n, const BinaryCod
   ComputeDistancesWith<kWords>(ActiveScanKernel(), codes, n, query, out);
 }
 
+template <size_t kWords>
+size_t FilterWithinWith(ScanKernel kernel, const BinaryCode<kWords>* codes, size_t n,
+                        const BinaryCode<kWords>& query, uint32_t radius, uint32_t* hit_index,
+                        uint16_t* hit_distance) {
+  switch (kernel) {
+    case ScanKernel::kAvx512:
+      if constexpr (kWords == 1) {
+        return FilterAvx512W1(codes, n, query, radius, hit_index, hit_distance);
+      } else if constexpr (kWords == 4) {
+        return FilterAvx512W4(codes, n, query, radius, hit_index, hit_distance);
+      } else {
+        return FilterPopcnt<kWords>(codes, n, query, radius, hit_index, hit_distance);
+      }
+    case ScanKernel::kPopcnt:
+      return FilterPopcnt<kWords>(codes, n, query, radius, hit_index, hit_distance);
+    case ScanKernel::kPortable:
+      break;
+  }
+  return FilterPortable<kWords>(codes, n, query, radius, hit_index, hit_distance);
+}
+
+template <size_t kWords>
+size_t FilterWithin(const BinaryCode<kWords>* codes, size_t n, const BinaryCode<kWords>& query,
+                    uint32_t radius, uint32_t* hit_index, uint16_t* hit_distance) {
+  return FilterWithinWith<kWords>(ActiveScanKernel(), codes, n, query, radius, hit_index,
+                                  hit_distance);
+}
+
+template size_t FilterWithin<1>(const Code64*, size_t, const Code64&, uint32_t, uint32_t*,
+                                uint16_t*);
+template size_t FilterWithin<4>(const Code256*, size_t, const Code256&, uint32_t, uint32_t*,
+                                uint16_t*);
+template size_t FilterWithinWith<1>(ScanKernel, const Code64*, size_t, const Code64&, uint32_t,
+                                    uint32_t*, uint16_t*);
+template size_t FilterWithinWith<4>(ScanKernel, const Code256*, size_t, const Code256&, uint32_t,
+                                    uint32_t*, uint16_t*);
 template void ComputeDistances<1>(const Code64*, size_t, const Code64&, uint16_t*);
 template void ComputeDistances<4>(const Code256*, size_t, const Code256&, uint16_t*);
 template void ComputeDistancesWith<1>(ScanKernel, const Code64*, size_t, const Code64&, uint16_t*);
