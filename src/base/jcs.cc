@@ -7,60 +7,15 @@
 #include <utility>
 #include <vector>
 
+#include "base/utf8.h"
+
 namespace chuqu {
 namespace {
-
-// Decodes UTF-8 to UTF-16 code units; false on malformed input (overlong forms,
-// surrogates, values > U+10FFFF, truncated sequences).
-bool Utf8ToUtf16(std::string_view s, std::u16string* out) {
-  out->clear();
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    uint32_t cp;
-    size_t n;
-    if (c < 0x80) {
-      cp = c;
-      n = 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      cp = c & 0x1F;
-      n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      cp = c & 0x0F;
-      n = 3;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      cp = c & 0x07;
-      n = 4;
-    } else {
-      return false;
-    }
-    if (i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      out->push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
-      out->push_back(static_cast<char16_t>(0xDC00 + (cp & 0x3FF)));
-    } else {
-      out->push_back(static_cast<char16_t>(cp));
-    }
-    i += n;
-  }
-  return true;
-}
 
 // RFC 8785 §3.2.2.2: escape only '"', '\\' and C0 controls (short forms where JSON has
 // them, else \u00xx lower-case); everything else is copied as UTF-8.
 Status AppendString(std::string_view s, std::string* out) {
-  std::u16string scratch;
-  if (!Utf8ToUtf16(s, &scratch)) {
+  if (!IsValidUtf8(s)) {
     return Status::InvalidArgument("JSON string is not valid UTF-8");
   }
   static constexpr char kHex[] = "0123456789abcdef";

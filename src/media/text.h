@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/utf8.h"
 #include "chuqu/status.h"
 
 namespace chuqu::media {
@@ -25,7 +26,7 @@ struct TextOptions {
 Result<std::string> DecodeTextBytes(std::string_view bytes);
 
 // True if `s` is well-formed UTF-8 (no overlongs, surrogates or values > U+10FFFF).
-bool IsValidUtf8(std::string_view s);
+using ::chuqu::IsValidUtf8;  // src/base/utf8.h
 
 Result<TextContent> ExtractPlainText(const std::string& path, const TextOptions& options = {});
 // Visible text of <body> (script, style, template, noscript skipped); block elements end

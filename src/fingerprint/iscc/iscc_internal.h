@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/utf8.h"
 #include "chuqu/iscc.h"
 #include "chuqu/status.h"
 
@@ -58,10 +59,10 @@ class MinHasher {
 // Lower-case hex.
 std::string Hex(std::span<const uint8_t> data);
 
-// Validates UTF-8 (no overlongs, surrogates or > U+10FFFF) and decodes to code points.
-bool DecodeUtf8(std::string_view s, std::u32string* out);
-bool IsValidUtf8(std::string_view s);
-void AppendUtf8(char32_t cp, std::string* out);
+// UTF-8 (RFC 3629) helpers live in src/base/utf8.h.
+using ::chuqu::AppendUtf8;
+using ::chuqu::DecodeUtf8;
+using ::chuqu::IsValidUtf8;
 
 // Python str.isspace() and str.strip().
 bool IsPythonSpace(char32_t c);

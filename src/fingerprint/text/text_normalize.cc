@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/utf8.h"
 #include "fingerprint/text/text_fingerprint.h"
 
 namespace chuqu::text {
@@ -169,33 +170,6 @@ const Tables& GetTables() {
   return *tables;
 }
 
-// Decodes one UTF-8 sequence at s[*i]; false on any malformation (RFC 3629 §3, §4).
-bool NextCodePoint(std::string_view s, size_t* i, uint32_t* cp) {
-  const auto b0 = static_cast<uint8_t>(s[*i]);
-  if (b0 < 0x80) {
-    *cp = b0;
-    ++*i;
-    return true;
-  }
-  int n;
-  uint32_t c;
-  uint32_t min;
-  if (b0 >= 0xC2 && b0 <= 0xDF) { n = 1; c = b0 & 0x1F; min = 0x80; }
-  else if (b0 >= 0xE0 && b0 <= 0xEF) { n = 2; c = b0 & 0x0F; min = 0x800; }
-  else if (b0 >= 0xF0 && b0 <= 0xF4) { n = 3; c = b0 & 0x07; min = 0x10000; }
-  else return false;
-  if (s.size() - *i <= static_cast<size_t>(n)) return false;
-  for (int j = 1; j <= n; ++j) {
-    const auto b = static_cast<uint8_t>(s[*i + j]);
-    if ((b & 0xC0) != 0x80) return false;
-    c = (c << 6) | (b & 0x3F);
-  }
-  if (c < min || c > 0x10FFFF || (c >= 0xD800 && c < 0xE000)) return false;
-  *cp = c;
-  *i += n + 1;
-  return true;
-}
-
 uint32_t WordToken(uint32_t h) { return (h & 0x7FFFFFFFu) | 0x80000000u; }
 
 // The one normalisation pass; `folded` (optional) receives the folded text.
@@ -232,8 +206,8 @@ Status NormalizeImpl(std::string_view utf8, NormalizedText* out, std::string* fo
   std::vector<uint32_t> multi;
   uint32_t index = 0;  // original code-point offset
   for (size_t i = 0; i < utf8.size(); ++index) {
-    uint32_t cp;
-    if (!NextCodePoint(utf8, &i, &cp)) {
+    char32_t cp;
+    if (!NextUtf8(utf8, &i, &cp)) {
       return Status::InvalidArgument("text is not valid UTF-8 (byte " + std::to_string(i) + ")");
     }
     const uint32_t* outs;
