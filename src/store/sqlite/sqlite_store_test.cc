@@ -1,20 +1,23 @@
+// SQLite-specific Store tests: the file on disk, damage written behind the store's back,
+// integrity checks. The Store contract itself is tested for every store in store_test.cc.
 #include "store/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <filesystem>
-#include <thread>
 
 #include "ledger/merkle.h"
 #include "ledger/tiles.h"
+#include "store/testing/store_test_util.h"
 
 namespace chuqu::store {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::BatchBuilder;
+using testing::Entries;
 
 class TempDir {
  public:
@@ -29,40 +32,6 @@ class TempDir {
  private:
   fs::path path_;
 };
-
-// Builds batches the way the sequencer does, from an in-memory tree (the oracle).
-class BatchBuilder {
- public:
-  AppendBatch Next(const std::vector<std::string>& entries) {
-    AppendBatch batch;
-    batch.old_size = tree_.size();
-    for (const std::string& e : entries) tree_.Append(ledger::LeafHash(e));
-    batch.entries = entries;
-    const auto& all = tree_.hashes();
-    batch.hashes.assign(all.begin() + ledger::StoredHashCount(batch.old_size), all.end());
-    for (const ledger::Tile& tile : ledger::NewTiles(batch.old_size, tree_.size())) {
-      Result<std::string> data = ledger::ReadTileData(tile, tree_);
-      CHUQU_CHECK(data.ok());
-      batch.tiles.push_back({tile.level, tile.index, *data});
-    }
-    batch.checkpoint.size = tree_.size();
-    Result<Hash> root = ledger::TreeHash(tree_.size(), tree_);
-    CHUQU_CHECK(root.ok());
-    batch.checkpoint.root = *root;
-    batch.checkpoint.note = "checkpoint " + std::to_string(tree_.size()) + "\n";
-    return batch;
-  }
-  const ledger::MemoryHashStore& tree() const { return tree_; }
-
- private:
-  ledger::MemoryHashStore tree_;
-};
-
-std::vector<std::string> Entries(int first, int count) {
-  std::vector<std::string> out;
-  for (int i = first; i < first + count; ++i) out.push_back("entry " + std::to_string(i));
-  return out;
-}
 
 void Sql(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -92,102 +61,8 @@ class SqliteStoreTest : public ::testing::Test {
   BatchBuilder builder_;
 };
 
-TEST_F(SqliteStoreTest, EmptyStoreHasNoCheckpoint) {
-  auto snap = Snap();
-  auto latest = snap->LatestCheckpoint();
-  ASSERT_TRUE(latest.ok());
-  EXPECT_FALSE(latest->has_value());
-  EXPECT_EQ(snap->ReadEntries(0, 1).status().code(), StatusCode::kOutOfRange);
-}
-
-TEST_F(SqliteStoreTest, AppendAndReadBack) {
-  ASSERT_TRUE(store_->Append(builder_.Next({})).ok());  // the size-0 checkpoint
-  int next = 0;
-  for (int count : {1, 2, 5, 300, 1, 250, 700}) {
-    Status s = store_->Append(builder_.Next(Entries(next, count)));
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    next += count;
-  }
-  auto snap = Snap();
-  auto latest = snap->LatestCheckpoint();
-  ASSERT_TRUE(latest.ok() && latest->has_value());
-  EXPECT_EQ((*latest)->size, static_cast<uint64_t>(next));
-  EXPECT_EQ((*latest)->root, *ledger::TreeHash(next, builder_.tree()));
-
-  auto entries = snap->ReadEntries(0, next);
-  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
-  EXPECT_EQ(*entries, Entries(0, next));
-  EXPECT_EQ(snap->ReadEntries(next - 3, 4).status().code(), StatusCode::kOutOfRange);
-  EXPECT_EQ(snap->ReadEntries(UINT64_MAX, 2).status().code(), StatusCode::kOutOfRange);
-
-  // Every stored hash, and proofs from the store equal proofs from the oracle.
-  std::vector<int64_t> ids(ledger::StoredHashCount(next));
-  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>(i);
-  auto hashes = snap->ReadHashes(ids);
-  ASSERT_TRUE(hashes.ok());
-  EXPECT_EQ(*hashes, builder_.tree().hashes());
-  SnapshotHashReader reader(*snap);
-  for (uint64_t i : {0, 1, 777, next - 1}) {
-    EXPECT_EQ(*ledger::InclusionProof(i, next, reader),
-              *ledger::InclusionProof(i, next, builder_.tree()));
-  }
-
-  // Every tile a checkpoint of this size publishes is served and equals the oracle's.
-  for (const ledger::Tile& tile : ledger::TilesForSize(next)) {
-    auto data = snap->ReadTile(tile.level, tile.index, tile.width);
-    ASSERT_TRUE(data.ok()) << data.status().ToString();
-    EXPECT_EQ(*data, *ledger::ReadTileData(tile, builder_.tree()));
-  }
-  // A partial tile of an earlier checkpoint is a prefix of the stored one.
-  EXPECT_TRUE(snap->ReadTile(0, 0, 3).ok());
-  EXPECT_EQ(snap->ReadTile(0, 100, 1).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(snap->ReadTile(0, 0, 0).status().code(), StatusCode::kOutOfRange);
-  EXPECT_EQ(snap->ReadTile(0, 0, 257).status().code(), StatusCode::kOutOfRange);
-
-  // History.
-  auto all = snap->Checkpoints(0, 100);
-  ASSERT_TRUE(all.ok());
-  std::vector<uint64_t> sizes;
-  for (const auto& c : *all) sizes.push_back(c.size);
-  EXPECT_EQ(sizes, (std::vector<uint64_t>{1, 3, 8, 308, 309, 559, 1259}));
-  auto at = snap->CheckpointAt(308);
-  ASSERT_TRUE(at.ok());
-  EXPECT_EQ(at->note, "checkpoint 308\n");
-  EXPECT_EQ(snap->CheckpointAt(307).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(snap->CheckpointAt(UINT64_MAX).status().code(), StatusCode::kOutOfRange);
-}
-
-TEST_F(SqliteStoreTest, CompareAndSwapRejectsStaleOrDuplicateBatch) {
-  ASSERT_TRUE(store_->Append(builder_.Next(Entries(0, 3))).ok());
-  BatchBuilder other;  // a second writer that thinks the log is empty
-  Status s = store_->Append(other.Next(Entries(100, 2)));
-  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
-  AppendBatch empty = builder_.Next({});  // same size again
-  EXPECT_EQ(store_->Append(empty).code(), StatusCode::kFailedPrecondition);
-  auto snap = Snap();
-  EXPECT_EQ((*snap->LatestCheckpoint())->size, 3u);
-  EXPECT_EQ(*snap->ReadEntries(0, 3), Entries(0, 3));
-}
-
-TEST_F(SqliteStoreTest, MalformedBatchIsRefused) {
-  AppendBatch batch = builder_.Next(Entries(0, 4));
-  AppendBatch fewer = batch;
-  fewer.hashes.pop_back();
-  EXPECT_EQ(store_->Append(fewer).code(), StatusCode::kInvalidArgument);
-  AppendBatch size = batch;
-  size.checkpoint.size = 5;
-  EXPECT_EQ(store_->Append(size).code(), StatusCode::kInvalidArgument);
-  AppendBatch tile = batch;
-  tile.tiles[0].data += "x";
-  EXPECT_EQ(store_->Append(tile).code(), StatusCode::kInvalidArgument);
-  AppendBatch overflow = batch;
-  overflow.old_size = UINT64_MAX - 1;
-  EXPECT_EQ(store_->Append(overflow).code(), StatusCode::kOutOfRange);
-  EXPECT_FALSE(Snap()->LatestCheckpoint()->has_value());  // nothing was written
-  EXPECT_TRUE(store_->Append(batch).ok());
-}
-
-TEST_F(SqliteStoreTest, ExtraWritesCommitOrAbortWithTheBatch) {
+// Derived rows are ordinary tables of the database file (store_test.cc has the contract).
+TEST_F(SqliteStoreTest, ExtraWritesLandInTheDatabaseFile) {
   AppendBatch first = builder_.Next(Entries(0, 2));
   first.extra_writes = [](WriteTransaction& txn) -> Status {
     CHUQU_RETURN_IF_ERROR(txn.Execute("CREATE TABLE works(id INTEGER PRIMARY KEY, name TEXT)"));
@@ -195,41 +70,7 @@ TEST_F(SqliteStoreTest, ExtraWritesCommitOrAbortWithTheBatch) {
     return txn.Execute("INSERT INTO works(id, name) VALUES(?1, ?2)", params);
   };
   ASSERT_TRUE(store_->Append(first).ok());
-
-  AppendBatch second = builder_.Next(Entries(2, 2));
-  second.extra_writes = [](WriteTransaction& txn) -> Status {
-    SqlValue params[] = {int64_t{8}, std::string("second")};
-    CHUQU_RETURN_IF_ERROR(txn.Execute("INSERT INTO works(id, name) VALUES(?1, ?2)", params));
-    SqlValue dup[] = {int64_t{7}, Blob{"dup"}};
-    return txn.Execute("INSERT INTO works(id, name) VALUES(?1, ?2)", dup);  // fails
-  };
-  EXPECT_FALSE(store_->Append(second).ok());
-  EXPECT_EQ((*Snap()->LatestCheckpoint())->size, 2u);  // the whole batch rolled back
-
-  second.extra_writes = [](WriteTransaction& txn) -> Status {
-    SqlValue one[] = {int64_t{1}};
-    return txn.Execute("INSERT INTO works(id, name) VALUES(?1, ?2)", one);  // wrong arity
-  };
-  EXPECT_EQ(store_->Append(second).code(), StatusCode::kInvalidArgument);
-  second.extra_writes = nullptr;
-  EXPECT_TRUE(store_->Append(second).ok());
-
-  // Derived rows are read back through a snapshot; writes there are refused.
-  auto snap = Snap();
-  SqlValue id[] = {int64_t{7}};
-  auto rows = snap->Query("SELECT id, name, NULL, 1.5, x'00ff' FROM works WHERE id = ?1", id);
-  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  ASSERT_EQ(rows->size(), 1u);
-  EXPECT_EQ((*rows)[0][0], SqlValue(int64_t{7}));
-  EXPECT_EQ((*rows)[0][1], SqlValue(std::string("first")));
-  EXPECT_EQ((*rows)[0][2], SqlValue(std::monostate()));
-  EXPECT_EQ((*rows)[0][3], SqlValue(1.5));
-  EXPECT_EQ(std::get<Blob>((*rows)[0][4]).bytes, std::string("\x00\xff", 2));
-  EXPECT_EQ(snap->Query("DELETE FROM works").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(snap->Query("SELECT * FROM works WHERE id = ?1").status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_FALSE(snap->Query("SELECT * FROM no_such_table").ok());
-  snap.reset();
+  store_.reset();
 
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
@@ -240,53 +81,6 @@ TEST_F(SqliteStoreTest, ExtraWritesCommitOrAbortWithTheBatch) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "7");
   sqlite3_finalize(stmt);
   sqlite3_close(db);
-}
-
-TEST_F(SqliteStoreTest, SnapshotIsStableWhileWriterCommits) {
-  ASSERT_TRUE(store_->Append(builder_.Next(Entries(0, 10))).ok());
-  auto old_snap = Snap();
-  ASSERT_TRUE(store_->Append(builder_.Next(Entries(10, 10))).ok());
-  EXPECT_EQ((*old_snap->LatestCheckpoint())->size, 10u);
-  EXPECT_EQ(old_snap->ReadEntries(10, 1).status().code(), StatusCode::kOutOfRange);
-  EXPECT_EQ((*Snap()->LatestCheckpoint())->size, 20u);
-}
-
-TEST_F(SqliteStoreTest, ReadersDuringWrites) {
-  ASSERT_TRUE(store_->Append(builder_.Next(Entries(0, 1))).ok());
-  std::atomic<bool> done{false};
-  std::atomic<int> failures{0}, reads{0};
-  auto reader = [&] {
-    while (!done.load()) {
-      auto snap = store_->NewSnapshot();
-      if (!snap.ok()) {
-        ++failures;
-        continue;
-      }
-      auto latest = (*snap)->LatestCheckpoint();
-      if (!latest.ok() || !latest->has_value()) {
-        ++failures;
-        continue;
-      }
-      uint64_t size = (*latest)->size;
-      SnapshotHashReader hr(**snap);
-      auto root = ledger::TreeHash(size, hr);
-      auto entries = (*snap)->ReadEntries(size - 1, 1);
-      if (!root.ok() || *root != (*latest)->root || !entries.ok() ||
-          (*entries)[0] != "entry " + std::to_string(size - 1)) {
-        ++failures;
-      }
-      ++reads;
-    }
-  };
-  std::thread r1(reader), r2(reader);
-  for (int i = 1; i < 400; i += 3) {
-    ASSERT_TRUE(store_->Append(builder_.Next(Entries(i, 3))).ok());
-  }
-  done = true;
-  r1.join();
-  r2.join();
-  EXPECT_EQ(failures.load(), 0);
-  EXPECT_GT(reads.load(), 0);
 }
 
 TEST_F(SqliteStoreTest, ReopenKeepsEverything) {
