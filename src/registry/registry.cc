@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +16,7 @@
 #include <shared_mutex>
 #include <sstream>
 
+#include "base/jcs.h"
 #include "chuqu/iscc.h"
 #include "fingerprint/pdq/pdq_hasher.h"
 #include "ledger/log_view.h"
@@ -34,6 +36,28 @@ using store::SqlValue;
 bool IsWorkKind(std::string_view kind) {
   return std::find(std::begin(kWorkKinds), std::end(kWorkKinds), kind) != std::end(kWorkKinds);
 }
+
+bool IsValidIdempotencyKey(std::string_view key) {
+  if (key.empty() || key.size() > 128) return false;
+  return std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+std::string RequestId(std::string_view party, std::string_view idempotency_key) {
+  std::string message = "chuqu-request-v1\n";
+  message.append(party);
+  message += '\n';
+  message.append(idempotency_key);
+  return Sha256Hex(message);
+}
+
+namespace {
+
+Status CheckIdempotencyKey(std::string_view key) {
+  if (IsValidIdempotencyKey(key)) return Status::Ok();
+  return Status::InvalidArgument("Idempotency-Key must be 1 to 128 printable ASCII characters");
+}
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Keys and files.
@@ -156,6 +180,14 @@ struct State {
   std::map<std::string, std::pair<int64_t, std::string>> caps;  // kind -> (price, currency)
   std::map<uint64_t, OfferState> offers;
   std::map<uint64_t, ClaimState> claims;
+  // Idempotent requests: raw party key (32 bytes) + raw request id (32) -> the entry that
+  // applied it and the SHA-256 of its body without "request" (to tell a retry from a conflict).
+  // Kept in the Registry's planned state only (Impl::planned).
+  struct Request {
+    uint64_t entry = 0;
+    std::string digest;
+  };
+  std::map<std::string, Request> requests;
 };
 
 // The effect of one valid entry: derived rows, the state change and (works) fingerprints.
@@ -164,6 +196,7 @@ struct Effect {
   std::function<void(State&)> mutate;
   std::optional<Fingerprints> fingerprints;  // for the matcher (works only)
   std::optional<uint64_t> work;              // work the entry concerns (history)
+  std::optional<std::pair<std::string, State::Request>> request;  // State::requests entry
 };
 
 constexpr const char* kSchema[] = {
@@ -192,6 +225,8 @@ constexpr const char* kSchema[] = {
     " outcome TEXT, resolve_entry INTEGER)",
     "CREATE TABLE IF NOT EXISTS blobs(sha256 TEXT PRIMARY KEY, algorithm TEXT NOT NULL,"
     " data BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS requests(party TEXT NOT NULL, request TEXT NOT NULL,"
+    " entry INTEGER NOT NULL, PRIMARY KEY(party, request))",
 };
 
 // Tables and their full ordering, for DumpTables.
@@ -206,6 +241,7 @@ constexpr std::pair<const char*, const char*> kDumpTables[] = {
     {"grants", "grant_entry"},
     {"claims", "claim"},
     {"blobs", "sha256"},
+    {"requests", "party, request"},
 };
 
 int64_t I(uint64_t v) { return static_cast<int64_t>(v); }
@@ -386,6 +422,36 @@ Result<Effect> Plan(const State& s, const Entry& e, uint64_t index,
   const int64_t idx = I(index);
   auto bump_seq = [party, seq](State& st) { st.seq[party] = seq; };
   const nlohmann::json& b = e.body;
+
+  // Idempotent requests (docs/entry-format.md "request"): checked before the kind's rules, so
+  // a retry of an applied request is named as such even when the state has moved on.
+  if (auto rit = b.find("request"); rit != b.end()) {
+    const std::string* request = rit->get_ptr<const std::string*>();
+    Result<std::string> raw =
+        request ? FromHex(*request) : Result<std::string>(Status::InvalidArgument("not a string"));
+    if (!raw.ok() || raw->size() != 32) {
+      return Status::InvalidArgument("\"request\" must be 64 lower-case hex digits (a request id)");
+    }
+    nlohmann::json rest = b;
+    rest.erase("request");
+    CHUQU_ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(rest));
+    CHUQU_ASSIGN_OR_RETURN(std::string key, FromHex(party));
+    key += *raw;
+    State::Request record{index, Sha256Hex(canonical)};
+    if (auto it = s.requests.find(key); it != s.requests.end()) {
+      const std::string n = std::to_string(it->second.entry);
+      if (it->second.digest == record.digest) {
+        return Status::AlreadyExists("request already applied as entry " + n +
+                                     " (same Idempotency-Key, same content): nothing written");
+      }
+      return Status::FailedPrecondition(
+          "Idempotency-Key already used by this party for a different request (entry " + n +
+          "): nothing written; use a new key for a new request");
+    }
+    fx.rows.push_back({"INSERT INTO requests(party, request, entry) VALUES(?1, ?2, ?3)",
+                       {party, *request, idx}});
+    fx.request.emplace(std::move(key), std::move(record));
+  }
 
   if (e.kind == kKindParty) {
     if (registered) return Status::AlreadyExists("party already registered");
@@ -698,12 +764,28 @@ class Registry::Impl {
   std::unique_ptr<ledger::Sequencer> sequencer;
   PartyKey operator_key;
 
-  mutable std::shared_mutex mu;  // state, matcher, size
-  State state;
+  // Group commit (docs/registry.md "Writes"). A write is planned under write_mu against
+  // `planned` (the state after every entry already handed to the sequencer, durable or not),
+  // which it then updates, and is queued to the sequencer in index order; the lock is released
+  // before waiting, so concurrent writes share one durable batch. Once a batch is durable its
+  // effects are applied, in index order, to `state` and the matcher, which readers see.
+  mutable std::shared_mutex mu;  // state, matcher, size, unapplied, failed
+  State state;                   // entries [0, size): durable and applied
   std::unique_ptr<Matcher> matcher;
   uint64_t size = 0;
+  struct Unapplied {
+    std::function<void(State&)> mutate;
+    std::optional<Fingerprints> fingerprints;
+  };
+  std::map<uint64_t, Unapplied> unapplied;  // sequenced (index >= size), not applied yet
+  // Set when a sequenced write failed: `planned` is then ahead of the store, so every later
+  // write is refused (Unavailable) until the registry is reopened; reads keep working.
+  Status failed;
+  mutable std::condition_variable_any applied_cv;  // signalled when size grows or failed is set
 
-  std::mutex write_mu;  // one write (validate + commit) at a time
+  mutable std::mutex write_mu;  // planned, planned_size; Append order
+  State planned;
+  uint64_t planned_size = 0;
 
   Result<std::string> StoredBlob(const std::string& sha) const {
     CHUQU_ASSIGN_OR_RETURN(auto snap, store->NewSnapshot());
@@ -715,7 +797,7 @@ class Registry::Impl {
     return b->bytes;
   }
 
-  // Replays every stored entry into state and matcher (Open).
+  // Replays every stored entry into state, planned and matcher (Open).
   Status Load() {
     CHUQU_ASSIGN_OR_RETURN(auto snap, store->NewSnapshot());
     CHUQU_ASSIGN_OR_RETURN(ledger::LogCheckpoint cp, ledger::LatestCheckpoint(*snap, *log_verifier));
@@ -730,12 +812,14 @@ class Registry::Impl {
         if (!e.ok()) {
           return Status::Corruption("entry " + std::to_string(index) + ": " + e.status().message());
         }
-        Result<Effect> fx = Plan(state, *e, index, blob);
+        Result<Effect> fx = Plan(planned, *e, index, blob);
         if (!fx.ok()) {
           return Status::Corruption("entry " + std::to_string(index) + " does not replay: " +
                                     fx.status().message());
         }
+        fx->mutate(planned);
         fx->mutate(state);
+        if (fx->request) planned.requests.insert(std::move(*fx->request));
         if (fx->fingerprints) {
           CHUQU_RETURN_IF_ERROR(matcher->Add(index, *fx->fingerprints,
                                              state.works.at(index).first));
@@ -743,11 +827,27 @@ class Registry::Impl {
       }
     }
     size = n;
+    planned_size = n;
     return Status::Ok();
   }
 
-  Result<WriteResult> SubmitLocked(std::string bytes, const std::vector<std::string>& blobs,
-                                   std::optional<Fingerprints>* indexed = nullptr) {
+  // A write planned and handed to the sequencer; durable once `done` resolves.
+  struct Queued {
+    uint64_t index = 0;
+    std::string entry;
+    std::future<Result<ledger::SequencedEntry>> done;
+  };
+
+  // Validates `bytes` against `planned`, queues it to the sequencer and applies it to
+  // `planned`. Refusals change nothing. REQUIRES: write_mu held (queue order = index order).
+  Result<Queued> EnqueueLocked(std::string bytes, const std::vector<std::string>& blobs) {
+    {
+      std::shared_lock lock(mu);
+      if (!failed.ok()) {
+        return Status::Unavailable("registry must be reopened: a commit failed (" +
+                                   failed.ToString() + "); no write is accepted until then");
+      }
+    }
     CHUQU_ASSIGN_OR_RETURN(Entry e, ParseAndVerifyEntry(bytes));
     std::map<std::string, std::string> given;
     for (const std::string& b : blobs) given[Sha256Hex(b)] = b;
@@ -755,90 +855,131 @@ class Registry::Impl {
       if (auto it = given.find(sha); it != given.end()) return it->second;
       return StoredBlob(sha);
     };
-    Effect fx;
-    uint64_t index = 0;
-    {
-      std::shared_lock lock(mu);
-      index = size;
-      CHUQU_ASSIGN_OR_RETURN(fx, Plan(state, e, index, blob));
-    }
+    const uint64_t index = planned_size;
+    CHUQU_ASSIGN_OR_RETURN(Effect fx, Plan(planned, e, index, blob));
     auto rows = std::make_shared<std::vector<Stmt>>(std::move(fx.rows));
-    ledger::ExtraWrites extra = [rows, index](store::WriteTransaction& tx, uint64_t at) -> Status {
+    ledger::ExtraWrites extra = [rows, index, fault = options.commit_fault_for_testing](
+                                    store::WriteTransaction& tx, uint64_t at) -> Status {
+      // An entry planned at `index` must land there: after a failed batch the sequencer may
+      // re-sequence later entries lower, and they must fail rather than apply a wrong plan.
       if (at != index) return Status::Internal("entry sequenced at an unexpected index");
+      if (fault) CHUQU_RETURN_IF_ERROR(fault(index));
       for (const char* sql : kSchema) CHUQU_RETURN_IF_ERROR(tx.Execute(sql));
       for (const Stmt& s : *rows) CHUQU_RETURN_IF_ERROR(tx.Execute(s.sql, s.params));
       return Status::Ok();
     };
-    CHUQU_ASSIGN_OR_RETURN(ledger::SequencedEntry done,
-                           sequencer->Append(bytes, std::move(extra)).get());
-    {
-      std::unique_lock lock(mu);
-      fx.mutate(state);
-      size = done.index + 1;
-      if (fx.fingerprints) {
-        Status s = matcher->Add(done.index, *fx.fingerprints, state.works.at(done.index).first);
+    Queued q;
+    q.index = index;
+    q.done = sequencer->Append(bytes, std::move(extra));
+    q.entry = std::move(bytes);
+    // From here the entry may become durable: it is part of the plan whatever happens next.
+    fx.mutate(planned);
+    if (fx.request) planned.requests.insert(std::move(*fx.request));
+    planned_size = index + 1;
+    std::unique_lock lock(mu);
+    unapplied.emplace(index, Unapplied{std::move(fx.mutate), std::move(fx.fingerprints)});
+    return q;
+  }
+
+  // Waits until `q` is durable and applied. Any failure of a queued write fail-stops the
+  // registry (see `failed`). Called without write_mu.
+  Result<WriteResult> Await(Queued q) {
+    Result<ledger::SequencedEntry> done = q.done.get();
+    std::unique_lock lock(mu);
+    if (!done.ok()) {
+      if (failed.ok()) failed = done.status();
+      applied_cv.notify_all();
+      return done.status();
+    }
+    CHUQU_CHECK(done->index == q.index);  // checked by the extra-writes hook
+    // The log is durable in prefix order: everything up to this entry is durable too.
+    while (!unapplied.empty() && unapplied.begin()->first <= done->index) {
+      auto node = unapplied.extract(unapplied.begin());
+      CHUQU_CHECK(node.key() == size);
+      Unapplied& u = node.mapped();
+      u.mutate(state);
+      if (u.fingerprints) {
+        Status s = matcher->Add(node.key(), *u.fingerprints, state.works.at(node.key()).first);
         CHUQU_CHECK(s.ok());  // work ids are fresh log indexes
       }
+      size = node.key() + 1;
     }
-    if (indexed) *indexed = fx.fingerprints;
+    applied_cv.notify_all();
+    lock.unlock();
     WriteResult r;
-    r.index = done.index;
-    r.entry = std::move(bytes);
-    r.receipt = ledger::FormatReceipt(done.receipt);
+    r.index = done->index;
+    r.entry = std::move(q.entry);
+    r.receipt = ledger::FormatReceipt(done->receipt);
     return r;
   }
 
+  Result<WriteResult> Submit(std::string bytes, const std::vector<std::string>& blobs) {
+    std::unique_lock wl(write_mu);
+    CHUQU_ASSIGN_OR_RETURN(Queued q, EnqueueLocked(std::move(bytes), blobs));
+    wl.unlock();
+    return Await(std::move(q));
+  }
+
   Result<WriteResult> Write(const PartyKey& actor, std::string_view kind, nlohmann::json body,
-                            std::vector<std::string> blobs = {}) {
-    std::lock_guard wl(write_mu);
+                            std::vector<std::string> blobs = {},
+                            std::string_view idempotency_key = {}) {
+    if (!idempotency_key.empty()) {
+      CHUQU_RETURN_IF_ERROR(CheckIdempotencyKey(idempotency_key));
+      body["request"] = RequestId(actor.party, idempotency_key);
+    }
+    std::unique_lock wl(write_mu);
     Entry e;
     e.kind = std::string(kind);
     e.time = NowRfc3339();
     e.party = actor.party;
-    {
-      std::shared_lock lock(mu);
-      auto it = state.seq.find(actor.party);
-      e.seq = (it == state.seq.end() ? 0 : it->second) + 1;
-    }
+    auto it = planned.seq.find(actor.party);
+    e.seq = (it == planned.seq.end() ? 0 : it->second) + 1;
     e.body = std::move(body);
     CHUQU_ASSIGN_OR_RETURN(std::string bytes, SignEntry(std::move(e), actor.secret_key));
-    return SubmitLocked(std::move(bytes), blobs);
+    CHUQU_ASSIGN_OR_RETURN(Queued q, EnqueueLocked(std::move(bytes), blobs));
+    wl.unlock();
+    return Await(std::move(q));
+  }
+
+  // The durable entry that applied (party, idempotency_key), waiting for it if it is queued.
+  Result<std::optional<uint64_t>> FindRequest(std::string_view party,
+                                              std::string_view idempotency_key) const {
+    CHUQU_RETURN_IF_ERROR(CheckIdempotencyKey(idempotency_key));
+    Result<std::string> key = FromHex(party);
+    if (!key.ok() || key->size() != 32) {
+      return Status::InvalidArgument("party must be 64 lower-case hex digits");
+    }
+    CHUQU_ASSIGN_OR_RETURN(std::string request, FromHex(RequestId(party, idempotency_key)));
+    *key += request;
+    uint64_t index = 0;
+    {
+      std::lock_guard wl(write_mu);
+      auto it = planned.requests.find(*key);
+      if (it == planned.requests.end()) return std::optional<uint64_t>();
+      index = it->second.entry;
+    }
+    std::shared_lock lock(mu);
+    applied_cv.wait(lock, [&] { return size > index || !failed.ok(); });
+    if (size <= index) {
+      return Status::Unavailable("registry must be reopened: a commit failed (" +
+                                 failed.ToString() + ")");
+    }
+    return std::optional<uint64_t>(index);
   }
 
   Result<RegisterResult> Register(const PartyKey& actor, const Fingerprints& fp,
-                                  const WorkInfo& info) {
-    if (!IsWorkKind(info.kind)) {
-      return Status::InvalidArgument("unknown work kind \"" + info.kind + "\" (text, image, audio,"
-                                     " video, document, patent, dataset, other)");
-    }
-    nlohmann::json owners = nlohmann::json::array();
-    if (info.owners.empty()) {
-      owners.push_back({{"party", actor.party}, {"basis_points", kFullShare}});
-    } else {
-      for (const Share& s : info.owners) {
-        owners.push_back({{"party", s.party}, {"basis_points", s.basis_points}});
-      }
-    }
-    nlohmann::json work = {{"kind", info.kind},
-                           {"title", info.title},
-                           {"creators", info.creators},
-                           {"ai_generated", info.ai_generated},
-                           {"digital_human", info.digital_human},
-                           {"owners", owners}};
-    if (info.attributes.is_object() && !info.attributes.empty()) {
-      work["attributes"] = info.attributes;
-    }
-    const std::map<std::string, std::string> bulky = BulkyBlobs(fp);
-    std::vector<std::string> blobs;
-    for (const auto& [field, bytes] : bulky) blobs.push_back(bytes);
-    nlohmann::json body = {{"work", work}, {"content", ContentJson(fp, bulky)}};
+                                  const WorkInfo& info, std::string_view idempotency_key) {
+    CHUQU_ASSIGN_OR_RETURN(WorkEntryBody wb, MakeWorkEntryBody(actor.party, fp, info));
+    nlohmann::json body = std::move(wb.body);
+    std::vector<std::string> blobs = std::move(wb.blobs);
     RegisterResult out;
     {
       // Prior art: searched before the new work is indexed, so it lists only earlier works.
       std::shared_lock lock(mu);
       out.prior_art = matcher->Search(fp);
     }
-    CHUQU_ASSIGN_OR_RETURN(WriteResult w, Write(actor, kKindWork, std::move(body), blobs));
+    CHUQU_ASSIGN_OR_RETURN(WriteResult w,
+                           Write(actor, kKindWork, std::move(body), blobs, idempotency_key));
     out.work = w.index;
     out.index = w.index;
     out.entry = std::move(w.entry);
@@ -849,6 +990,36 @@ class Registry::Impl {
     return out;
   }
 };
+
+Result<WorkEntryBody> MakeWorkEntryBody(std::string_view party, const Fingerprints& fp,
+                                        const WorkInfo& info) {
+  if (!IsWorkKind(info.kind)) {
+    return Status::InvalidArgument("unknown work kind \"" + info.kind + "\" (text, image, audio,"
+                                   " video, document, patent, dataset, other)");
+  }
+  nlohmann::json owners = nlohmann::json::array();
+  if (info.owners.empty()) {
+    owners.push_back({{"party", party}, {"basis_points", kFullShare}});
+  } else {
+    for (const Share& s : info.owners) {
+      owners.push_back({{"party", s.party}, {"basis_points", s.basis_points}});
+    }
+  }
+  nlohmann::json work = {{"kind", info.kind},
+                         {"title", info.title},
+                         {"creators", info.creators},
+                         {"ai_generated", info.ai_generated},
+                         {"digital_human", info.digital_human},
+                         {"owners", owners}};
+  if (info.attributes.is_object() && !info.attributes.empty()) {
+    work["attributes"] = info.attributes;
+  }
+  const std::map<std::string, std::string> bulky = BulkyBlobs(fp);
+  WorkEntryBody out;
+  for (const auto& [field, bytes] : bulky) out.blobs.push_back(bytes);
+  out.body = {{"work", work}, {"content", ContentJson(fp, bulky)}};
+  return out;
+}
 
 Registry::Registry(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Registry::~Registry() = default;
@@ -926,9 +1097,14 @@ uint64_t Registry::size() const {
 }
 
 int64_t Registry::NextSeq(std::string_view party) const {
-  std::shared_lock lock(impl_->mu);
-  auto it = impl_->state.seq.find(std::string(party));
-  return (it == impl_->state.seq.end() ? 0 : it->second) + 1;
+  std::lock_guard lock(impl_->write_mu);
+  auto it = impl_->planned.seq.find(std::string(party));
+  return (it == impl_->planned.seq.end() ? 0 : it->second) + 1;
+}
+
+Result<std::optional<uint64_t>> Registry::FindRequest(std::string_view party,
+                                                      std::string_view idempotency_key) const {
+  return impl_->FindRequest(party, idempotency_key);
 }
 
 Result<WriteResult> Registry::RegisterParty(const PartyKey& actor, std::string_view name) {
@@ -936,7 +1112,8 @@ Result<WriteResult> Registry::RegisterParty(const PartyKey& actor, std::string_v
 }
 
 Result<RegisterResult> Registry::RegisterFile(const PartyKey& actor, const std::string& path,
-                                              const WorkInfo& info) {
+                                              const WorkInfo& info,
+                                              std::string_view idempotency_key) {
   CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintFile(path));
   WorkInfo i = info;
   if (i.kind.empty() || i.kind == "other") {
@@ -947,19 +1124,21 @@ Result<RegisterResult> Registry::RegisterFile(const PartyKey& actor, const std::
     }
   }
   if (i.title.empty()) i.title = media::NameFromPath(path);
-  return impl_->Register(actor, fp, i);
+  return impl_->Register(actor, fp, i, idempotency_key);
 }
 
 Result<RegisterResult> Registry::RegisterFingerprints(const PartyKey& actor,
                                                       const Fingerprints& fp,
-                                                      const WorkInfo& info) {
-  return impl_->Register(actor, fp, info);
+                                                      const WorkInfo& info,
+                                                      std::string_view idempotency_key) {
+  return impl_->Register(actor, fp, info, idempotency_key);
 }
 
 Result<WriteResult> Registry::Transfer(const PartyKey& actor, uint64_t work, std::string_view to,
-                                       int64_t basis_points) {
+                                       int64_t basis_points, std::string_view idempotency_key) {
   return impl_->Write(actor, kKindTransfer,
-                      {{"work", work}, {"to", to}, {"basis_points", basis_points}});
+                      {{"work", work}, {"to", to}, {"basis_points", basis_points}}, {},
+                      idempotency_key);
 }
 
 Result<WriteResult> Registry::SetPriceCap(const PartyKey& actor, std::string_view work_kind,
@@ -968,7 +1147,8 @@ Result<WriteResult> Registry::SetPriceCap(const PartyKey& actor, std::string_vie
                       {{"work_kind", work_kind}, {"max_price", max_price}, {"currency", currency}});
 }
 
-Result<WriteResult> Registry::OfferLicence(const PartyKey& actor, const LicenceOffer& o) {
+Result<WriteResult> Registry::OfferLicence(const PartyKey& actor, const LicenceOffer& o,
+                                           std::string_view idempotency_key) {
   return impl_->Write(actor, kKindOffer,
                       {{"work", o.work},
                        {"type", o.type},
@@ -977,32 +1157,38 @@ Result<WriteResult> Registry::OfferLicence(const PartyKey& actor, const LicenceO
                        {"unit", o.unit},
                        {"pay_after_use", o.pay_after_use},
                        {"territory", o.territory},
-                       {"term", o.term}});
+                       {"term", o.term}},
+                      {}, idempotency_key);
 }
 
-Result<WriteResult> Registry::AcceptLicence(const PartyKey& actor, uint64_t offer) {
-  return impl_->Write(actor, kKindAccept, {{"offer", offer}});
+Result<WriteResult> Registry::AcceptLicence(const PartyKey& actor, uint64_t offer,
+                                            std::string_view idempotency_key) {
+  return impl_->Write(actor, kKindAccept, {{"offer", offer}}, {}, idempotency_key);
 }
 
 Result<WriteResult> Registry::Claim(const PartyKey& actor, uint64_t work, std::string_view reason,
-                                    const nlohmann::json& evidence) {
+                                    const nlohmann::json& evidence,
+                                    std::string_view idempotency_key) {
   return impl_->Write(actor, kKindClaim,
-                      {{"work", work}, {"reason", reason}, {"evidence", evidence}});
+                      {{"work", work}, {"reason", reason}, {"evidence", evidence}}, {},
+                      idempotency_key);
 }
 
-Result<WriteResult> Registry::Answer(const PartyKey& actor, uint64_t claim, std::string_view text) {
-  return impl_->Write(actor, kKindAnswer, {{"claim", claim}, {"text", text}});
+Result<WriteResult> Registry::Answer(const PartyKey& actor, uint64_t claim, std::string_view text,
+                                     std::string_view idempotency_key) {
+  return impl_->Write(actor, kKindAnswer, {{"claim", claim}, {"text", text}}, {}, idempotency_key);
 }
 
 Result<WriteResult> Registry::Resolve(const PartyKey& actor, uint64_t claim,
-                                      std::string_view outcome, std::string_view note) {
+                                      std::string_view outcome, std::string_view note,
+                                      std::string_view idempotency_key) {
   return impl_->Write(actor, kKindResolve,
-                      {{"claim", claim}, {"outcome", outcome}, {"note", note}});
+                      {{"claim", claim}, {"outcome", outcome}, {"note", note}}, {},
+                      idempotency_key);
 }
 
 Result<WriteResult> Registry::Submit(std::string entry_json, std::vector<std::string> blobs) {
-  std::lock_guard wl(impl_->write_mu);
-  return impl_->SubmitLocked(std::move(entry_json), blobs);
+  return impl_->Submit(std::move(entry_json), blobs);
 }
 
 Result<WorkRecord> Registry::GetWork(uint64_t work) const {

@@ -12,12 +12,15 @@
 // Ids: a party is named by its Ed25519 public key (64 lower-case hex digits); a work, an offer,
 // a grant and a claim are named by the log index of the entry that created them (decimal).
 //
-// Thread-safety: all methods are thread-safe. Writes are serialised by the Registry (one
-// validation + commit at a time; a write returns after its entry is durable); reads use store
-// snapshots and the in-memory state under a shared lock.
+// Thread-safety: all methods are thread-safe. Writes are validated one at a time against the
+// state including every write already queued, then share durable batches (group commit); a
+// write returns after its entry is durable. If a queued write fails to commit, the registry
+// refuses every later write (Unavailable "registry must be reopened"); reads keep working.
+// Reads use store snapshots and the in-memory state of durable entries under a shared lock.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,7 +108,21 @@ struct Options {
   // Init only: log the operator's party entry. False leaves the log empty (for replaying
   // another log into it: the first party entry's signer is then the operator).
   bool register_operator = true;
+  // Tests only: called in the commit transaction of the entry at each index; an error fails
+  // that whole batch (simulates a failed store commit).
+  std::function<Status(uint64_t index)> commit_fault_for_testing;
 };
+
+// Idempotent requests (docs/api.md "Idempotency-Key", docs/entry-format.md "request"). A write
+// given an idempotency key (1..128 printable ASCII bytes) records RequestId(party, key) as
+// "request" in its signed entry body. A later entry of the same party with the same request is
+// refused, nothing written: AlreadyExists "request already applied as entry N" when its body
+// (without "request") is the same, FailedPrecondition naming entry N when it differs. Being in
+// the log, this holds across restarts.
+bool IsValidIdempotencyKey(std::string_view key);
+// Lower-case hex SHA-256 of "chuqu-request-v1\n" party "\n" key: keys of different parties
+// never collide, and the log does not show the client's key.
+std::string RequestId(std::string_view party, std::string_view idempotency_key);
 
 // A signing party: public key hex and its Ed25519 secret key (libsodium, 64 bytes).
 // Key files (see docs/registry.md): JSON {"party": hex, "secret_key": base64} with mode 0600.
@@ -118,6 +135,17 @@ struct PartyKey {
 };
 [[nodiscard]] Status WritePartyKeyFile(const std::string& path, const PartyKey& key);
 Result<PartyKey> ReadPartyKeyFile(const std::string& path);
+
+// The body of the "work" entry registering `fp` with `info` for `party` (owners default to
+// the whole work for `party`) and the bulky fingerprint blobs it commits to
+// (docs/entry-format.md): what RegisterFingerprints signs, for clients that sign their own
+// entries (POST /v1/entries; the server never sees their key). InvalidArgument: unknown kind.
+struct WorkEntryBody {
+  nlohmann::json body;
+  std::vector<std::string> blobs;
+};
+Result<WorkEntryBody> MakeWorkEntryBody(std::string_view party, const Fingerprints& fp,
+                                        const WorkInfo& info);
 
 class Registry {
  public:
@@ -148,35 +176,45 @@ class Registry {
   Result<WriteResult> RegisterParty(const PartyKey& actor, std::string_view name);
   // Registers the content of `path` (extracted, fingerprinted, digested here).
   Result<RegisterResult> RegisterFile(const PartyKey& actor, const std::string& path,
-                                      const WorkInfo& info);
+                                      const WorkInfo& info, std::string_view idempotency_key = {});
   // Registers from client-computed fingerprints (the content never leaves the owner).
   Result<RegisterResult> RegisterFingerprints(const PartyKey& actor, const Fingerprints& fp,
-                                              const WorkInfo& info);
+                                              const WorkInfo& info,
+                                              std::string_view idempotency_key = {});
   // Moves `basis_points` of `actor`'s share of `work` to `to`. Only the giving party signs.
   Result<WriteResult> Transfer(const PartyKey& actor, uint64_t work, std::string_view to,
-                               int64_t basis_points);
+                               int64_t basis_points, std::string_view idempotency_key = {});
   // Operator only: price cap for a work kind (minor units per unit, currency). 0 removes.
   Result<WriteResult> SetPriceCap(const PartyKey& actor, std::string_view work_kind,
                                   int64_t max_price, std::string_view currency);
   // An owner of the work offers a licence. FailedPrecondition naming the cap if above it.
-  Result<WriteResult> OfferLicence(const PartyKey& actor, const LicenceOffer& offer);
+  Result<WriteResult> OfferLicence(const PartyKey& actor, const LicenceOffer& offer,
+                                   std::string_view idempotency_key = {});
   // A party accepts an offer (the grant). Exclusive offers can be accepted once.
-  Result<WriteResult> AcceptLicence(const PartyKey& actor, uint64_t offer);
+  Result<WriteResult> AcceptLicence(const PartyKey& actor, uint64_t offer,
+                                    std::string_view idempotency_key = {});
   // A claim against a work, citing match evidence (free JSON, e.g. a Match's evidence).
   Result<WriteResult> Claim(const PartyKey& actor, uint64_t work, std::string_view reason,
-                            const nlohmann::json& evidence);
+                            const nlohmann::json& evidence, std::string_view idempotency_key = {});
   // An owner of the claimed work answers (once).
-  Result<WriteResult> Answer(const PartyKey& actor, uint64_t claim, std::string_view text);
+  Result<WriteResult> Answer(const PartyKey& actor, uint64_t claim, std::string_view text,
+                             std::string_view idempotency_key = {});
   // The operator resolves: outcome "upheld" | "rejected" | "settled".
   Result<WriteResult> Resolve(const PartyKey& actor, uint64_t claim, std::string_view outcome,
-                              std::string_view note);
+                              std::string_view note, std::string_view idempotency_key = {});
 
   // Submits an already signed entry (e.g. from the HTTP server or a replay). Same checks.
   // `blobs`: the bulky fingerprints a work entry commits to by SHA-256 (e.g. the "CQTF"
   // text fingerprints); each must be given unless already stored.
   Result<WriteResult> Submit(std::string entry_json, std::vector<std::string> blobs = {});
-  // The next sequence number `party` must use (1 for a party never seen).
+  // The next sequence number `party` must use (1 for a party never seen), counting writes
+  // that are queued but not yet durable.
   int64_t NextSeq(std::string_view party) const;
+  // The log index of the entry that applied `party`'s request with `idempotency_key` (waiting
+  // until it is durable if it is still queued), or nullopt if none did. InvalidArgument for a
+  // malformed key or party; Unavailable if the registry failed before it was durable.
+  Result<std::optional<uint64_t>> FindRequest(std::string_view party,
+                                              std::string_view idempotency_key) const;
 
   // --- Reads.
   Result<WorkRecord> GetWork(uint64_t work) const;
