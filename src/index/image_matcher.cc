@@ -324,8 +324,13 @@ double ImageMatcher::LocalScore(int inliers, double coverage) {
 }
 
 ImageMatcher::ImageMatcher(ImageMatcherOptions options)
-    : options_(options),
-      descriptor_index_(std::make_unique<FlatHammingIndex<4>>()) {}
+    : options_(options) {
+  if (options_.exact_descriptor_search) {
+    flat_descriptors_ = std::make_unique<FlatHammingIndex<4>>();
+  } else {
+    descriptors_ = std::make_unique<DescriptorIndex>(options_.descriptor_prefix_margin);
+  }
+}
 
 ImageMatcher::~ImageMatcher() = default;
 
@@ -344,8 +349,9 @@ Status ImageMatcher::Add(uint64_t id, const ImageFingerprint& fp) {
     }
   }
   for (size_t k = 0; k < fp.descriptors.size(); ++k) {
-    CHUQU_RETURN_IF_ERROR(
-        descriptor_index_->Add((uint64_t{slot} << kKeypointBits) | k, fp.descriptors[k]));
+    const uint64_t did = (uint64_t{slot} << kKeypointBits) | k;
+    CHUQU_RETURN_IF_ERROR(flat_descriptors_ ? flat_descriptors_->Add(did, fp.descriptors[k])
+                                            : descriptors_->Add(did, fp.descriptors[k]));
   }
   refs_.push_back(Reference{id, fp.width, fp.height, true, fp.keypoints});
   pdq_quality_[slot] = fp.pdq_quality;
@@ -367,7 +373,9 @@ Status ImageMatcher::Remove(uint64_t id) {
     }
   }
   for (size_t k = 0; k < ref.keypoints.size(); ++k) {
-    CHUQU_RETURN_IF_ERROR(descriptor_index_->Remove((uint64_t{slot} << kKeypointBits) | k));
+    const uint64_t did = (uint64_t{slot} << kKeypointBits) | k;
+    CHUQU_RETURN_IF_ERROR(flat_descriptors_ ? flat_descriptors_->Remove(did)
+                                            : descriptors_->Remove(did));
   }
   ref.live = false;
   ref.keypoints.clear();
@@ -408,9 +416,15 @@ Result<std::vector<ImageMatch>> ImageMatcher::Search(const ImageFingerprint& que
   }
 
   // Local tier: vote, then verify the best-voted references.
-  if (!query.descriptors.empty() && descriptor_index_->size() > 0) {
-    const auto hits = descriptor_index_->RangeSearchBatch(
-        query.descriptors, options_.descriptor_radius, options_.max_hits_per_descriptor);
+  const size_t stored =
+      flat_descriptors_ ? flat_descriptors_->size() : descriptors_->size();
+  if (!query.descriptors.empty() && stored > 0) {
+    const auto hits =
+        flat_descriptors_
+            ? flat_descriptors_->RangeSearchBatch(query.descriptors, options_.descriptor_radius,
+                                                  options_.max_hits_per_descriptor)
+            : descriptors_->RangeSearchBatch(query.descriptors, options_.descriptor_radius,
+                                             options_.max_hits_per_descriptor);
     // slot -> best query descriptor per reference keypoint.
     std::unordered_map<uint32_t, std::unordered_map<uint32_t, Correspondence>> pairs;
     std::unordered_map<uint32_t, int> votes;
@@ -481,6 +495,9 @@ Result<std::vector<ImageMatch>> ImageMatcher::Search(const ImageFingerprint& que
       {
         std::vector<uint32_t> inl;
         CountInliers(qpts, rpts, model.a, threshold * threshold, &inl);
+        double distance_sum = 0;
+        for (uint32_t i : inl) distance_sum += kept[i]->distance;
+        m.descriptor_distance = inl.empty() ? 0.0 : distance_sum / inl.size();
         float qx0 = 1e9f, qy0 = 1e9f, qx1 = -1e9f, qy1 = -1e9f;
         float rx0 = 1e9f, ry0 = 1e9f, rx1 = -1e9f, ry1 = -1e9f;
         for (uint32_t i : inl) {
@@ -534,6 +551,8 @@ Result<std::vector<ImageMatch>> ImageMatcher::Search(const ImageFingerprint& que
       m.ref_region = Rect(refs_[slot].width, refs_[slot].height);
     }
     m.score = score;
+    m.ref_width = refs_[slot].width;
+    m.ref_height = refs_[slot].height;
     if (score >= options_.min_score) out.push_back(m);
   }
   std::sort(out.begin(), out.end(), [](const ImageMatch& a, const ImageMatch& b) {

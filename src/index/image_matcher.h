@@ -29,6 +29,7 @@
 #include "chuqu/pdq.h"
 #include "chuqu/status.h"
 #include "index/hamming.h"
+#include "index/descriptor_index.h"
 #include "index/hamming_index.h"
 
 namespace chuqu::index {
@@ -88,6 +89,7 @@ struct ImageMatch {
   int iscc_distance = -1;  // of 64 (-1: not found / absent)
   int votes = 0;           // query descriptors with a hit in this reference
   int inliers = 0;         // geometrically consistent keypoint matches
+  double descriptor_distance = 0;  // mean Hamming distance (of 256) over the inlier matches
   // Spread of the inliers: the larger of the areas of their bounding boxes in the query and
   // in the reference, as fractions of that image (a shared logo covers little of either).
   double coverage = 0;
@@ -96,6 +98,8 @@ struct ImageMatch {
   // query shows, and query_region is where it lies in the query.
   ImageQuad query_region{};
   ImageQuad ref_region{};
+  int ref_width = 0;  // the reference's frame (ImageFingerprint width/height given to Add)
+  int ref_height = 0;
 };
 
 struct ImageMatcherOptions {
@@ -104,6 +108,11 @@ struct ImageMatcherOptions {
   uint32_t iscc_radius = 8;    // ISCC Image-Code candidates up to this distance (of 64)
   size_t max_global_hits = 256;  // per query hash, candidates taken from a global index
   uint32_t descriptor_radius = 56;  // ORB descriptor hit radius (of 256)
+  // Descriptor search: false = 64-bit prefix scan then full check (index/descriptor_index.h:
+  // ~3x cheaper, exact to distance descriptor_radius/4 + prefix_margin, nearly all hits
+  // beyond); true = full flat scan of every stored descriptor (the oracle).
+  bool exact_descriptor_search = false;
+  uint32_t descriptor_prefix_margin = 8;
   size_t max_hits_per_descriptor = 16;  // generic descriptors vote for few images only
   size_t max_verify = 24;      // best-voted references verified per query
   int min_votes = 6;           // references with fewer votes are not verified
@@ -162,7 +171,9 @@ class ImageMatcher {
   std::unordered_map<uint64_t, uint32_t> slot_of_;  // id -> slot
   MihHammingIndex<4> pdq_index_;                   // slot -> pdq[0]
   FlatHammingIndex<1> iscc_index_;                 // slot -> ISCC Image-Code
-  std::unique_ptr<HammingIndex<4>> descriptor_index_;
+  // Exactly one of these holds the descriptors (options_.exact_descriptor_search).
+  std::unique_ptr<FlatHammingIndex<4>> flat_descriptors_;
+  std::unique_ptr<DescriptorIndex> descriptors_;
   std::unordered_map<uint32_t, int> pdq_quality_;  // slot -> reference quality
 };
 

@@ -1,6 +1,8 @@
 #include "media/image.h"
 
+#include <algorithm>
 #include <cstring>
+#include <string_view>
 #include <mutex>
 
 #include "media/file.h"
@@ -140,8 +142,38 @@ Result<RgbImage> Decode(const std::string& path, std::span<const uint8_t> bytes,
   using internal::VipsImagePtr;
   CHUQU_ASSIGN_OR_RETURN(VipsImagePtr image, internal::OpenImage(path, bytes, options.max_pixels));
   bool rotated = false;
-  const int long_side =
-      std::max(vips_image_get_width(image.get()), vips_image_get_height(image.get()));
+  int long_side = std::max(vips_image_get_width(image.get()), vips_image_get_height(image.get()));
+  const char* loader = nullptr;
+  if (options.jpeg_shrink_long_side > 0 &&
+      vips_image_get_string(image.get(), VIPS_META_LOADER, &loader) == 0 && loader != nullptr &&
+      std::string_view(loader).starts_with("jpegload")) {
+    int shrink = 1;
+    while (shrink < 8 && long_side / (2 * shrink) >= options.jpeg_shrink_long_side) shrink *= 2;
+    if (shrink > 1) {
+      VipsImage* small = nullptr;
+      // Sequential access: the loader streams scanlines into the one output buffer.
+      int r = bytes.empty()
+                  ? vips_jpegload(path.c_str(), &small, "shrink", shrink, "access",
+                                  VIPS_ACCESS_SEQUENTIAL, "fail_on", VIPS_FAIL_ON_TRUNCATED,
+                                  nullptr)
+                  : vips_jpegload_buffer(const_cast<uint8_t*>(bytes.data()), bytes.size(),
+                                         &small, "shrink", shrink, "access",
+                                         VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                         VIPS_FAIL_ON_TRUNCATED, nullptr);
+      if (r != 0) return internal::VipsError("cannot decode image");
+      image.reset(small);
+      long_side = std::max(vips_image_get_width(small), vips_image_get_height(small));
+      if (options.max_long_side > 0 && long_side > options.max_long_side) {
+        VipsImage* resized = nullptr;
+        if (vips_resize(small, &resized,
+                        static_cast<double>(options.max_long_side) / long_side, nullptr) != 0) {
+          return internal::VipsError("cannot resize image");
+        }
+        image.reset(resized);
+      }
+      long_side = 0;  // done: orientation is applied by ToSrgb8 below
+    }
+  }
   if (options.max_long_side > 0 && long_side > options.max_long_side) {
     // vips_thumbnail uses shrink-on-load (JPEG DCT scaling etc.) and applies orientation.
     VipsImage* thumb = nullptr;

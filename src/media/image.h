@@ -29,6 +29,12 @@ struct ImageDecodeOptions {
   // PDF/SVG render size), so a 20,000 x 20,000 JPEG decodes in bounded memory. Images
   // already within the bound are not resized. Max_pixels is checked against the stored size.
   int max_long_side = 0;
+  // 0 = off. Match path only: a JPEG whose long side is at least twice this is decoded with
+  // libjpeg's DCT scaling (1/2, 1/4 or 1/8: the largest keeping the long side >= this) and not
+  // resampled further unless max_long_side requires it. Much faster than a full decode (the
+  // inverse DCT and colour conversion run on 1/4..1/64 of the pixels) but not pixel-equal to
+  // a full decode followed by a resize: never use it for the registered codes.
+  int jpeg_shrink_long_side = 0;
 };
 
 // Decodes the file at `path` into 8-bit sRGB: EXIF orientation applied, alpha composited

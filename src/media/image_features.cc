@@ -54,14 +54,15 @@ Status ExtractOrb(const RgbImage& image, const ImageFeatureOptions& options,
     const size_t n = std::min(keypoints.size(), index::kMaxImageDescriptors);
     fp.keypoints.reserve(n);
     fp.descriptors.reserve(n);
-    const double sx = static_cast<double>(image.width) / grey.cols;
-    const double sy = static_cast<double>(image.height) / grey.rows;
+    // Into the fingerprint's frame (fp.width x fp.height).
+    const double sx = static_cast<double>(fp.width) / grey.cols;
+    const double sy = static_cast<double>(fp.height) / grey.rows;
     for (size_t i = 0; i < n; ++i) {
       // OpenCV's pixel centres are at integers; ours at +0.5.
       const float x = static_cast<float>((keypoints[i].pt.x + 0.5) * sx);
       const float y = static_cast<float>((keypoints[i].pt.y + 0.5) * sy);
-      fp.keypoints.push_back({std::clamp(x, 0.0f, static_cast<float>(image.width)),
-                              std::clamp(y, 0.0f, static_cast<float>(image.height))});
+      fp.keypoints.push_back({std::clamp(x, 0.0f, static_cast<float>(fp.width)),
+                              std::clamp(y, 0.0f, static_cast<float>(fp.height))});
       index::Code256 code;
       std::memcpy(code.data(), descriptors.ptr<uint8_t>(static_cast<int>(i)), 32);
       fp.descriptors.push_back(code);
@@ -84,15 +85,23 @@ Result<index::ImageFingerprint> ImageFingerprintFromRgb(const RgbImage& image,
   index::ImageFingerprint fp;
   fp.width = image.width;
   fp.height = image.height;
+  if (const int long_side = std::max(image.width, image.height);
+      options.frame_long_side > 0 && long_side > options.frame_long_side) {
+    const double s = static_cast<double>(options.frame_long_side) / long_side;
+    fp.width = std::max(1, static_cast<int>(image.width * s + 0.5));
+    fp.height = std::max(1, static_cast<int>(image.height * s + 0.5));
+  }
 
   auto t0 = Clock::now();
-  pdq::PdqHasher hasher;
-  CHUQU_ASSIGN_OR_RETURN(
-      pdq::PdqDihedralResult dih,
-      hasher.HashRgbDihedral(pdq::RgbView{image.rgb.data(), image.width, image.height,
-                                          3 * static_cast<size_t>(image.width)}));
-  fp.pdq = dih.hashes;
-  fp.pdq_quality = dih.too_small ? 0 : dih.quality;
+  if (options.pdq) {
+    pdq::PdqHasher hasher;
+    CHUQU_ASSIGN_OR_RETURN(
+        pdq::PdqDihedralResult dih,
+        hasher.HashRgbDihedral(pdq::RgbView{image.rgb.data(), image.width, image.height,
+                                            3 * static_cast<size_t>(image.width)}));
+    fp.pdq = dih.hashes;
+    fp.pdq_quality = dih.too_small ? 0 : dih.quality;
+  }
   if (timings != nullptr) timings->pdq_ms = MsSince(t0);
 
   if (options.iscc) {
@@ -141,6 +150,7 @@ Result<index::ImageFingerprint> ImageFingerprintFromFile(const std::string& path
   ImageDecodeOptions decode;
   decode.max_pixels = options.max_pixels;
   decode.max_long_side = options.decode_long_side;
+  if (options.jpeg_shrink) decode.jpeg_shrink_long_side = options.feature_long_side;
   CHUQU_ASSIGN_OR_RETURN(RgbImage image, DecodeImageRgb(path, decode));
   if (timings != nullptr) timings->decode_ms = MsSince(t0);
   return ImageFingerprintFromRgb(image, options, timings);

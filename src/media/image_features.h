@@ -27,7 +27,16 @@ struct ImageFeatureOptions {
   int max_features = 300;
   int fast_threshold = 12;  // FAST corner threshold (OpenCV's default is 20; lower finds
                             // corners on soft photos and small copies)
+  // Match path: decode a large JPEG by DCT scaling to about feature_long_side
+  // (ImageDecodeOptions::jpeg_shrink_long_side); ~4x faster for a 12-MP photo.
+  bool jpeg_shrink = false;
   bool iscc = true;         // compute the ISCC Image-Code
+  bool pdq = true;          // compute the 8 PDQ dihedrals (off: pdq left zero, quality 0)
+  // 0 = keypoints in pixels of the image given. Otherwise an image whose long side exceeds
+  // this reports width/height and keypoints in a frame scaled (aspect kept) to this long
+  // side: CQIF stores coordinates in 1/16 pixel up to 4095 pixels, and the matcher's scale
+  // bounds assume frames of similar size (references are fingerprinted at decode_long_side).
+  int frame_long_side = 0;
   uint64_t max_pixels = 1'000'000'000;  // decompression-bomb guard (ImageDecodeOptions)
 };
 
@@ -35,6 +44,7 @@ struct ImageFeatureOptions {
 inline ImageFeatureOptions QueryFeatureOptions() {
   ImageFeatureOptions o;
   o.max_features = kQueryFeatures;
+  o.jpeg_shrink = true;
   return o;
 }
 
