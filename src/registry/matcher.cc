@@ -1,6 +1,7 @@
 #include "registry/matcher.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "chuqu/iscc.h"
@@ -227,6 +228,64 @@ class AudioPlugin final : public MediaMatcher {
   index::AudioMatcher index_;
 };
 
+// Image local features: index::ImageMatcher's local tier only (PDQ and the ISCC Content-Code
+// are the plugins above), at its precision >= 0.99 operating point (min_score).
+class ImageLocalPlugin final : public MediaMatcher {
+ public:
+  std::string_view name() const override { return "image-local"; }
+  Status Add(uint64_t work, const Fingerprints& fp) override {
+    if (!fp.image || fp.image->descriptors.empty()) return Status::Ok();
+    return index_.Add(work, LocalOnly(*fp.image));
+  }
+  std::vector<Match> Search(const Fingerprints& q, size_t max_results) const override {
+    std::vector<Match> out;
+    if (!q.image || q.image->descriptors.empty() || index_.size() == 0) return out;
+    Result<std::vector<index::ImageMatch>> found = index_.Search(LocalOnly(*q.image));
+    if (!found.ok()) return out;  // an invalid query fingerprint has no local evidence
+    for (const index::ImageMatch& im : *found) {
+      if (out.size() >= max_results) break;
+      if (im.method != index::ImageEvidence::kLocal) continue;
+      Match m;
+      m.work = im.id;
+      m.score = std::clamp(im.score, 0.0, 1.0);
+      m.evidence = {{"method", "image-local"},
+                    {"unit", "fraction of width and height"},
+                    {"region",
+                     {{"query", RegionJson(im.query_region, q.image->width, q.image->height)},
+                      {"work", RegionJson(im.ref_region, im.ref_width, im.ref_height)}}},
+                    {"inliers", im.inliers},
+                    {"votes", im.votes},
+                    {"coverage", im.coverage},
+                    {"descriptor_distance", im.descriptor_distance},
+                    {"bits", 256}};
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+ private:
+  static index::ImageFingerprint LocalOnly(index::ImageFingerprint fp) {
+    fp.pdq_quality = 0;  // global hashes are not indexed or searched below PDQ quality 50
+    fp.iscc_image.reset();
+    return fp;
+  }
+  // Axis-aligned bounds of the quad and its corners, as fractions of the image.
+  static nlohmann::json RegionJson(const index::ImageQuad& quad, int width, int height) {
+    const double w = std::max(1, width), h = std::max(1, height);
+    double x0 = 1, y0 = 1, x1 = 0, y1 = 0;
+    nlohmann::json corners = nlohmann::json::array();
+    for (const index::ImagePoint& p : quad) {
+      const double x = std::clamp(p.x / w, 0.0, 1.0), y = std::clamp(p.y / h, 0.0, 1.0);
+      x0 = std::min(x0, x), y0 = std::min(y0, y), x1 = std::max(x1, x), y1 = std::max(y1, y);
+      corners.push_back({Round4(x), Round4(y)});
+    }
+    return {{"rect", {Round4(x0), Round4(y0), Round4(x1), Round4(y1)}}, {"quad", corners}};
+  }
+  static double Round4(double v) { return std::round(v * 1e4) / 1e4; }
+
+  index::ImageMatcher index_;
+};
+
 }  // namespace
 
 Matcher::Matcher(const MatcherOptions& options) : options_(options) {
@@ -235,6 +294,7 @@ Matcher::Matcher(const MatcherOptions& options) : options_(options) {
   plugins_.push_back(std::make_unique<TextMatcher>());
   plugins_.push_back(std::make_unique<VideoPlugin>());
   plugins_.push_back(std::make_unique<AudioPlugin>());
+  plugins_.push_back(std::make_unique<ImageLocalPlugin>());
   plugins_.push_back(std::make_unique<IsccContentMatcher>(options.iscc_radius));
 }
 

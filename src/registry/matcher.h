@@ -8,7 +8,10 @@
 //   text    — winnowed text fingerprints (index/text_index.h) with spans in code points.
 //   video   — index::VideoMatcher: frame PDQ votes + temporal alignment, segments in seconds;
 //   audio   — index::AudioMatcher: Chromaprint offsets, segments in seconds, bit error rate.
-// Further matchers (e.g. image local features) plug in through MediaMatcher.
+//   image-local — index::ImageMatcher's local tier: ORB descriptors voted per work and
+//             verified by RANSAC (crops, overlays, screenshots, picture-in-picture), with the
+//             matched region in both images.
+// Further matchers plug in through MediaMatcher.
 //
 // Thread-safety: Search is const and may run concurrently with other Searches; Add needs
 // exclusive access (the Registry holds a shared_mutex).
@@ -28,6 +31,7 @@
 #include "chuqu/status.h"
 #include "fingerprint/text/text_fingerprint.h"
 #include "index/audio_matcher.h"
+#include "index/image_matcher.h"
 #include "index/video_matcher.h"
 
 namespace chuqu::registry {
@@ -55,6 +59,9 @@ struct Fingerprints {
   std::optional<index::VideoFingerprint> video;
   // Audio: Chromaprint raw fingerprint (stored as a "CQAF" blob).
   std::optional<index::AudioFingerprint> audio;
+  // Image: ORB local features in a frame of at most 1024 pixels (stored as a "CQIF" blob with
+  // ~300 descriptors; a query from MatchFile carries 600).
+  std::optional<index::ImageFingerprint> image;
   // Query side only: the text itself (span search needs the normalised query); not stored.
   std::string query_text;
 };
@@ -65,6 +72,7 @@ inline constexpr std::string_view kPdqAlgorithm = "pdq-1";
 inline constexpr std::string_view kTextAlgorithm = "chuqu-winnow-1";
 inline constexpr std::string_view kVideoAlgorithm = "chuqu-vpdq-cqvf-1";
 inline constexpr std::string_view kAudioAlgorithm = "chromaprint-cqaf-1";
+inline constexpr std::string_view kImageAlgorithm = "orb-cqif-1";
 
 // Who registered a work first (the entry that registered it).
 struct FirstRegistration {

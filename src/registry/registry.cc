@@ -25,6 +25,7 @@
 #include "media/av_fingerprint.h"
 #include "media/extract.h"
 #include "media/image.h"
+#include "media/image_features.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace chuqu::registry {
@@ -342,10 +343,18 @@ Result<Fingerprints> FingerprintsFromContent(
     if (!a.ok()) return Status::InvalidArgument("audio fingerprint: " + a.status().message());
     fp.audio = std::move(*a);
   }
+  if (auto it = c.find("image"); it != c.end()) {
+    CHUQU_ASSIGN_OR_RETURN(std::string sha, Str(*it, "sha256"));
+    CHUQU_ASSIGN_OR_RETURN(std::string bytes, blob(sha));
+    if (Sha256Hex(bytes) != sha) return Status::InvalidArgument("image fingerprint blob digest");
+    Result<index::ImageFingerprint> im = index::DecodeImageFingerprint(bytes_of(bytes));
+    if (!im.ok()) return Status::InvalidArgument("image fingerprint: " + im.status().message());
+    fp.image = std::move(*im);
+  }
   return fp;
 }
 
-// Bulky fingerprints of `fp` as blobs, by content field: "text", "video", "audio".
+// Bulky fingerprints of `fp` as blobs, by content field: "text", "video", "audio", "image".
 std::map<std::string, std::string> BulkyBlobs(const Fingerprints& fp) {
   std::map<std::string, std::string> out;
   if (fp.text) out["text"] = text::EncodeFingerprints(*fp.text);
@@ -358,6 +367,10 @@ std::map<std::string, std::string> BulkyBlobs(const Fingerprints& fp) {
   if (fp.audio) {
     const std::vector<uint8_t> b = index::EncodeAudioFingerprint(*fp.audio);
     out["audio"].assign(b.begin(), b.end());
+  }
+  if (fp.image && !fp.image->descriptors.empty()) {
+    const std::vector<uint8_t> b = index::EncodeImageFingerprint(*fp.image);
+    out["image"].assign(b.begin(), b.end());
   }
   return out;
 }
@@ -396,6 +409,11 @@ nlohmann::json ContentJson(const Fingerprints& fp,
     c["audio"] = {{"algorithm", kAudioAlgorithm},
                   {"sha256", Sha256Hex(blobs.at("audio"))},
                   {"count", fp.audio->values.size()}};
+  }
+  if (blobs.count("image")) {
+    c["image"] = {{"algorithm", kImageAlgorithm},
+                  {"sha256", Sha256Hex(blobs.at("image"))},
+                  {"count", fp.image->descriptors.size()}};
   }
   return c;
 }
@@ -501,7 +519,7 @@ Result<Effect> Plan(const State& s, const Entry& e, uint64_t index,
                                         " basis points, not 10000");
     }
     std::vector<std::pair<std::string, std::string>> blob_refs;  // (sha256, algorithm)
-    for (const char* field : {"text", "video", "audio"}) {
+    for (const char* field : {"text", "video", "audio", "image"}) {
       if (auto t = cit->find(field); t != cit->end()) {
         CHUQU_ASSIGN_OR_RETURN(std::string sha, Str(*t, "sha256"));
         CHUQU_ASSIGN_OR_RETURN(std::string algorithm, Str(*t, "algorithm", false));
@@ -1223,8 +1241,12 @@ Result<WorkRecord> Registry::GetWork(uint64_t work) const {
   return r;
 }
 
+namespace {
+Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query);
+}  // namespace
+
 Result<std::vector<Match>> Registry::MatchFile(const std::string& path) const {
-  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintFile(path));
+  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintFileFor(path, /*query=*/true));
   return MatchFingerprints(fp);
 }
 
@@ -1293,9 +1315,8 @@ Result<std::string> Registry::Blob(std::string_view sha256) const {
 
 namespace {
 
-}  // namespace
-
-Result<Fingerprints> Registry::FingerprintFile(const std::string& path) {
+// `query`: for MatchFile (more local image features than a registration stores).
+Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query) {
   Result<media::Content> content = media::Extract(path);
   if (!content.ok()) {
     return Status(content.status().code(), path + ": " + content.status().message());
@@ -1355,6 +1376,21 @@ Result<Fingerprints> Registry::FingerprintFile(const std::string& path) {
         fp.pdq_quality = r->quality;
         fp.pdq_dihedral.assign(r->hashes.begin(), r->hashes.end());
       }
+      // Local features (image-local matcher) in a frame of decode_long_side pixels, as the
+      // matcher's operating point was calibrated (docs/benchmarks.md "Image copy detection").
+      media::ImageFeatureOptions fo = query ? media::QueryFeatureOptions()
+                                            : media::ImageFeatureOptions{};
+      fo.pdq = false;  // computed above from the same pixels
+      fo.iscc = false;
+      fo.frame_long_side = fo.decode_long_side;
+      Result<index::ImageFingerprint> local = media::ImageFingerprintFromRgb(*img, fo);
+      if (local.ok() && !local->descriptors.empty()) {
+        if (r.ok()) {
+          local->pdq = r->hashes;
+          local->pdq_quality = r->too_small ? 0 : r->quality;
+        }
+        fp.image = std::move(*local);
+      }
     }
   }
   if (content->type == media::ContentType::kVideo) {
@@ -1374,6 +1410,12 @@ Result<Fingerprints> Registry::FingerprintFile(const std::string& path) {
     fp.query_text = std::move(content->text);
   }
   return fp;
+}
+
+}  // namespace
+
+Result<Fingerprints> Registry::FingerprintFile(const std::string& path) {
+  return FingerprintFileFor(path, /*query=*/false);
 }
 
 }  // namespace chuqu::registry
