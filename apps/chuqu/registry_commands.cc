@@ -1,4 +1,6 @@
-// The registry's local commands, all working on a data directory (docs/registry.md):
+// The registry's commands, working on a data directory (docs/registry.md) or, with
+// --server URL instead of --data DIR, against a running `chuqu serve` (registry_remote.cc;
+// same arguments, same output lines):
 //   chuqu init --data DIR                     new log + operator key + operator party
 //   chuqu party create --data DIR --name N    new party key file (0600) and its party entry
 //   chuqu register --data DIR [--party KEY] [--kind K] [--title T] [--json] FILE...
@@ -21,6 +23,7 @@
 #include "commands.h"
 #include "ledger/bundle.h"
 #include "registry/registry.h"
+#include "registry_remote.h"
 
 namespace chuqu::app {
 namespace {
@@ -63,15 +66,33 @@ nlohmann::json MatchesJson(const std::vector<registry::Match>& ms) {
 
 struct Common {
   std::string data;
-  std::string party;  // key file; empty: the operator's
+  std::string server;  // base URL; set: the command runs against that server
+  std::string token;   // with --server
+  std::string party;   // key file; empty: the operator's (local), the token's party (server)
   bool json = false;
+  bool fingerprints_only = false;
+  remote::Target target() const { return {server, token, party}; }
 };
 
 void AddData(CLI::App* cmd, Common& c) {
   cmd->add_option("--data", c.data, "registry data directory")->required();
 }
+// Exactly one of --data DIR and --server URL.
+void AddWhere(CLI::App* cmd, Common& c) {
+  auto* where = cmd->add_option_group("where", "a local data directory or a running server");
+  where->add_option("--data", c.data, "registry data directory");
+  where->add_option("--server", c.server,
+                    "URL of a running `chuqu serve` (http://HOST:PORT or https://...)");
+  where->require_option(1);
+  cmd->add_option("--token", c.token,
+                  "API token for --server (default: $CHUQU_TOKEN; keep it out of shell history)")
+      ->envname("CHUQU_TOKEN");
+}
 void AddParty(CLI::App* cmd, Common& c) {
-  cmd->add_option("--party", c.party, "acting party's key file (default: DIR/operator.key)");
+  cmd->add_option("--party,--key", c.party,
+                  "acting party's key file. Local: default DIR/operator.key. With --server: "
+                  "entries are signed here and sent to /v1/entries (the server never sees the "
+                  "key); default: the token's party, signed by the server");
 }
 
 void PrintWrite(const registry::WriteResult& w, std::string_view what) {
@@ -136,7 +157,7 @@ void AddRegistryCommands(CLI::App& app) {
     auto files = std::make_shared<std::vector<std::string>>();
     info->kind = "";
     auto* cmd = app.add_subcommand("register", "Register files as works (through the log)");
-    AddData(cmd, *c);
+    AddWhere(cmd, *c);
     AddParty(cmd, *c);
     cmd->add_option("--kind", info->kind,
                     "text, image, audio, video, document, patent, dataset, other "
@@ -146,8 +167,12 @@ void AddRegistryCommands(CLI::App& app) {
     cmd->add_flag("--ai-generated", info->ai_generated, "declare AI-generated content");
     cmd->add_flag("--digital-human", info->digital_human, "declare digital-human content");
     cmd->add_flag("--json", c->json, "one JSON object per file and line (the default)");
+    cmd->add_flag("--fingerprints-only", c->fingerprints_only,
+                  "with --server: compute the fingerprints here and send only them (the "
+                  "content never leaves this machine)");
     cmd->add_option("files", *files, "files to register")->required();
     cmd->callback([c, info, files] {
+      if (!c->server.empty()) return remote::Register(c->target(), *info, *files, c->fingerprints_only);
       auto reg = OpenOrFail("register", c->data);
       const registry::PartyKey key = KeyOrFail("register", *reg, c->party);
       int failures = 0;
@@ -177,9 +202,10 @@ void AddRegistryCommands(CLI::App& app) {
     auto c = std::make_shared<Common>();
     auto work = std::make_shared<uint64_t>(0);
     auto* cmd = app.add_subcommand("show", "Show a work: registration, owners, history");
-    AddData(cmd, *c);
+    AddWhere(cmd, *c);
     cmd->add_option("work", *work, "work id")->required();
     cmd->callback([c, work] {
+      if (!c->server.empty()) return remote::Show(c->target(), *work);
       auto reg = OpenOrFail("show", c->data);
       Result<registry::WorkRecord> w = reg->GetWork(*work);
       if (!w.ok()) Fail("show", w.status());
@@ -204,10 +230,13 @@ void AddRegistryCommands(CLI::App& app) {
     auto c = std::make_shared<Common>();
     auto files = std::make_shared<std::vector<std::string>>();
     auto* cmd = app.add_subcommand("match", "Find registered works that files copy");
-    AddData(cmd, *c);
+    AddWhere(cmd, *c);
     cmd->add_flag("--json", c->json, "one JSON object per file and line (the default)");
+    cmd->add_flag("--fingerprints-only", c->fingerprints_only,
+                  "with --server: send fingerprints computed here, not the file");
     cmd->add_option("files", *files, "query files")->required();
     cmd->callback([c, files] {
+      if (!c->server.empty()) return remote::Match(c->target(), *files, c->fingerprints_only);
       auto reg = OpenOrFail("match", c->data);
       int failures = 0;
       for (const std::string& f : *files) {
@@ -229,7 +258,7 @@ void AddRegistryCommands(CLI::App& app) {
     auto to = std::make_shared<std::string>();
     auto bp = std::make_shared<int64_t>(0);
     auto* cmd = app.add_subcommand("transfer", "Give basis points of your share to a party");
-    AddData(cmd, *c);
+    AddWhere(cmd, *c);
     AddParty(cmd, *c);
     cmd->add_option("--work", *work, "work id")->required();
     cmd->add_option("--to", *to, "recipient party id (public key hex)")->required();
@@ -237,6 +266,7 @@ void AddRegistryCommands(CLI::App& app) {
         ->required()
         ->check(CLI::Range(int64_t{1}, registry::kFullShare));
     cmd->callback([c, work, to, bp] {
+      if (!c->server.empty()) return remote::Transfer(c->target(), *work, *to, *bp);
       auto reg = OpenOrFail("transfer", c->data);
       Result<registry::WriteResult> w =
           reg->Transfer(KeyOrFail("transfer", *reg, c->party), *work, *to, *bp);
@@ -251,7 +281,7 @@ void AddRegistryCommands(CLI::App& app) {
     auto c = std::make_shared<Common>();
     auto o = std::make_shared<registry::LicenceOffer>();
     auto* offer = lic->add_subcommand("offer", "Offer a licence on a work you own");
-    AddData(offer, *c);
+    AddWhere(offer, *c);
     AddParty(offer, *c);
     offer->add_option("--work", o->work, "work id")->required();
     offer->add_option("--type", o->type, "open, non-exclusive or exclusive")
@@ -264,6 +294,7 @@ void AddRegistryCommands(CLI::App& app) {
     offer->add_option("--territory", o->territory)->capture_default_str();
     offer->add_option("--term", o->term, "ISO 8601 duration, e.g. P1Y (empty: perpetual)");
     offer->callback([c, o] {
+      if (!c->server.empty()) return remote::Offer(c->target(), *o);
       auto reg = OpenOrFail("licence offer", c->data);
       Result<registry::WriteResult> w =
           reg->OfferLicence(KeyOrFail("licence offer", *reg, c->party), *o);
@@ -273,10 +304,11 @@ void AddRegistryCommands(CLI::App& app) {
     auto ca = std::make_shared<Common>();
     auto id = std::make_shared<uint64_t>(0);
     auto* accept = lic->add_subcommand("accept", "Accept an offer (the grant)");
-    AddData(accept, *ca);
+    AddWhere(accept, *ca);
     AddParty(accept, *ca);
     accept->add_option("--offer", *id, "offer id")->required();
     accept->callback([ca, id] {
+      if (!ca->server.empty()) return remote::Accept(ca->target(), *id);
       auto reg = OpenOrFail("licence accept", ca->data);
       Result<registry::WriteResult> w =
           reg->AcceptLicence(KeyOrFail("licence accept", *reg, ca->party), *id);
@@ -291,12 +323,13 @@ void AddRegistryCommands(CLI::App& app) {
     auto max = std::make_shared<int64_t>(0);
     auto currency = std::make_shared<std::string>("CNY");
     auto* cmd = app.add_subcommand("price-cap", "Operator: price cap per work kind (0 removes)");
-    AddData(cmd, *c);
+    AddWhere(cmd, *c);
     AddParty(cmd, *c);
     cmd->add_option("--kind", *kind, "work kind")->required();
     cmd->add_option("--max", *max, "highest price in minor units")->required();
     cmd->add_option("--currency", *currency)->capture_default_str();
     cmd->callback([c, kind, max, currency] {
+      if (!c->server.empty()) return remote::PriceCap(c->target(), *kind, *max, *currency);
       auto reg = OpenOrFail("price-cap", c->data);
       Result<registry::WriteResult> w =
           reg->SetPriceCap(KeyOrFail("price-cap", *reg, c->party), *kind, *max, *currency);
@@ -313,13 +346,12 @@ void AddRegistryCommands(CLI::App& app) {
     auto reason = std::make_shared<std::string>();
     auto evidence = std::make_shared<std::string>();
     auto* open = claim->add_subcommand("open", "Claim against a work");
-    AddData(open, *c);
+    AddWhere(open, *c);
     AddParty(open, *c);
     open->add_option("--work", *work, "work id")->required();
     open->add_option("--reason", *reason, "why")->required();
     open->add_option("--evidence", *evidence, "JSON file with match evidence (chuqu match)");
     open->callback([c, work, reason, evidence] {
-      auto reg = OpenOrFail("claim open", c->data);
       nlohmann::json ev = nlohmann::json::object();
       if (!evidence->empty()) {
         std::ifstream in(*evidence);
@@ -328,6 +360,8 @@ void AddRegistryCommands(CLI::App& app) {
           Fail("claim open", Status::InvalidArgument(*evidence + " is not a JSON file"));
         }
       }
+      if (!c->server.empty()) return remote::ClaimOpen(c->target(), *work, *reason, ev);
+      auto reg = OpenOrFail("claim open", c->data);
       Result<registry::WriteResult> w =
           reg->Claim(KeyOrFail("claim open", *reg, c->party), *work, *reason, ev);
       if (!w.ok()) Fail("claim open", w.status());
@@ -337,11 +371,12 @@ void AddRegistryCommands(CLI::App& app) {
     auto id = std::make_shared<uint64_t>(0);
     auto text = std::make_shared<std::string>();
     auto* answer = claim->add_subcommand("answer", "An owner answers a claim");
-    AddData(answer, *ca);
+    AddWhere(answer, *ca);
     AddParty(answer, *ca);
     answer->add_option("--claim", *id, "claim id")->required();
     answer->add_option("--text", *text, "the answer")->required();
     answer->callback([ca, id, text] {
+      if (!ca->server.empty()) return remote::ClaimAnswer(ca->target(), *id, *text);
       auto reg = OpenOrFail("claim answer", ca->data);
       Result<registry::WriteResult> w =
           reg->Answer(KeyOrFail("claim answer", *reg, ca->party), *id, *text);
@@ -353,12 +388,13 @@ void AddRegistryCommands(CLI::App& app) {
     auto outcome = std::make_shared<std::string>();
     auto note = std::make_shared<std::string>();
     auto* resolve = claim->add_subcommand("resolve", "Operator resolves a claim");
-    AddData(resolve, *cr);
+    AddWhere(resolve, *cr);
     AddParty(resolve, *cr);
     resolve->add_option("--claim", *rid, "claim id")->required();
     resolve->add_option("--outcome", *outcome, "upheld, rejected or settled")->required();
     resolve->add_option("--note", *note, "resolution note");
     resolve->callback([cr, rid, outcome, note] {
+      if (!cr->server.empty()) return remote::ClaimResolve(cr->target(), *rid, *outcome, *note);
       auto reg = OpenOrFail("claim resolve", cr->data);
       Result<registry::WriteResult> w =
           reg->Resolve(KeyOrFail("claim resolve", *reg, cr->party), *rid, *outcome, *note);
@@ -372,17 +408,20 @@ void AddRegistryCommands(CLI::App& app) {
     auto index = std::make_shared<uint64_t>(0);
     auto out = std::make_shared<std::string>();
     auto* cmd = app.add_subcommand("evidence", "Write the evidence bundle of a work (or entry)");
-    AddData(cmd, *c);
+    AddWhere(cmd, *c);
     cmd->add_option("work", *index, "work id (or any entry index)")->required();
     cmd->add_option("-o,--out", *out, "bundle file to write")->required();
     cmd->callback([c, index, out] {
+      if (!c->server.empty()) return remote::Evidence(c->target(), *index, *out);
       auto reg = OpenOrFail("evidence", c->data);
       Result<ledger::EvidenceBundle> b = reg->Evidence(*index);
       if (!b.ok()) Fail("evidence", b.status());
       std::ofstream f(*out, std::ios::binary | std::ios::trunc);
       f << ledger::FormatBundle(*b);
       if (!f.flush()) Fail("evidence", Status::IOError("cannot write " + *out));
-      std::cout << nlohmann::json{{"bundle", *out}, {"index", *index}}.dump() << "\n";
+      std::cout << nlohmann::json{{"bundle", *out}, {"index", *index}, {"log_key", reg->log_key()}}
+                       .dump()
+                << "\n";
     });
   }
 }
