@@ -3,6 +3,7 @@
 // distractors are not; blank images do not flood results.
 #include "media/image_features.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <string>
@@ -154,6 +155,65 @@ TEST_F(ImageFeaturesTest, DistractorsAndBlankImagesAreNotMatched) {
   EXPECT_TRUE(blank.descriptors.empty());
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(matcher_.Add(100 + i, blank).ok());
   EXPECT_TRUE(Search(blank).empty());
+}
+
+// A large JPEG query is decoded by DCT scaling (3200 x 2400 -> 1/4 = 800 x 600, the largest
+// shrink keeping the long side >= feature_long_side 768) and still found with its region;
+// the same file decoded for a reference (no jpeg_shrink) is resampled to 1024.
+TEST_F(ImageFeaturesTest, LargeJpegQueryIsShrunkOnLoadAndFound) {
+  Img ref = Load(Kodak(4));  // 512 x 768 (portrait)
+  Img big;
+  ASSERT_EQ(vips_resize(ref.get(), big.out(), 3200.0 / 768, nullptr), 0);
+  ASSERT_EQ(std::max(big.width(), big.height()), 3200);
+  const ImageFingerprint q = Fingerprint(big, "big");
+  EXPECT_EQ(std::max(q.width, q.height), 800);
+  const auto r = Search(q);
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(r[0].id, 4u);
+  EXPECT_GT(r[0].score, 0.9);
+
+  const std::string path = ::testing::TempDir() + "/imatch_big.jpg";
+  ImageDecodeOptions o;
+  o.jpeg_shrink_long_side = 768;
+  auto shrunk = DecodeImageRgb(path, o);
+  ASSERT_TRUE(shrunk.ok()) << shrunk.status().message();
+  EXPECT_EQ(std::max(shrunk->width, shrunk->height), 800);
+  o.max_long_side = 700;  // shrink-on-load, then resampled to the bound
+  shrunk = DecodeImageRgb(path, o);
+  ASSERT_TRUE(shrunk.ok()) << shrunk.status().message();
+  EXPECT_EQ(std::max(shrunk->width, shrunk->height), 700);
+  auto as_ref = ImageFingerprintFromFile(path);
+  ASSERT_TRUE(as_ref.ok());
+  EXPECT_EQ(std::max(as_ref->width, as_ref->height), 1024);
+  // A PNG is never shrunk on load.
+  o = {};
+  o.jpeg_shrink_long_side = 100;
+  auto png = DecodeImageRgb(Kodak(4), o);
+  ASSERT_TRUE(png.ok());
+  EXPECT_EQ(png->width, 512);
+}
+
+// frame_long_side: features of a large image are reported in a bounded frame (CQIF stores
+// coordinates below 4096 pixels), pdq/iscc can be skipped.
+TEST(ImageFeaturesFrameTest, CoordinatesAreInTheRequestedFrame) {
+  auto img = DecodeImageRgb(Kodak(7));
+  ASSERT_TRUE(img.ok());
+  ImageFeatureOptions o;
+  o.frame_long_side = 384;
+  o.pdq = false;
+  o.iscc = false;
+  auto fp = ImageFingerprintFromRgb(*img, o);
+  ASSERT_TRUE(fp.ok()) << fp.status().message();
+  EXPECT_EQ(fp->width, 384);
+  EXPECT_EQ(fp->height, 256);
+  EXPECT_EQ(fp->pdq_quality, 0);
+  EXPECT_FALSE(fp->iscc_image.has_value());
+  ASSERT_GT(fp->keypoints.size(), 100u);
+  float max_x = 0;
+  for (const auto& p : fp->keypoints) max_x = std::max(max_x, p.x);
+  EXPECT_LE(max_x, 384.0f);
+  EXPECT_GT(max_x, 300.0f);  // spread over the frame, not the corner of a larger one
+  EXPECT_TRUE(index::ValidateImageFingerprint(*fp).ok());
 }
 
 TEST(ImageFeaturesErrorsTest, CorruptAndEmptyInputsAreErrors) {
