@@ -5,8 +5,12 @@
 //
 // Indexes CORPUS/videos/refs (the files named by the ground truth), runs every query and
 // prints micro-AP, recall at precision >= 0.99, per-family recall at that threshold, segment
-// bound errors (trim/embed/speed from the transform parameters; others whole-clip), an
-// exact-file-hash baseline, and extraction / search CPU time per query.
+// bound errors (trim/embed/speed from the transform parameters; others whole-clip), two
+// baselines (exact file hash; whole-frame PDQ only, i.e. the same matcher without region
+// views), and extraction / search CPU time per query.
+// Experiments: CHUQU_REF_CROPS / CHUQU_QUERY_CROPS (comma-separated side fractions, "" for
+// none), CHUQU_INSETS (max insets), CHUQU_LETTERBOX (0/1), CHUQU_VERBOSE (bound misses and
+// the view of every found copy).
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +36,25 @@ int main(int argc, char** argv) {
   index::VideoMatcherOptions options;
   if (argc > 3) options.radius = static_cast<uint32_t>(std::atoi(argv[3]));
   const std::vector<GroundTruth> gt = bench::ReadGroundTruth(root + "/videos/groundtruth.tsv");
+  media::VideoFingerprintOptions extract;
+  extract.seconds_per_frame = spf;
+  auto fractions = [](const char* env, std::vector<float>& out) {
+    const char* v = std::getenv(env);
+    if (v == nullptr) return;
+    out.clear();
+    for (const char* p = v; *p != 0;) {
+      char* end = nullptr;
+      const float f = std::strtof(p, &end);
+      if (end == p) break;
+      out.push_back(f);
+      p = *end == ',' ? end + 1 : end;
+    }
+  };
+  fractions("CHUQU_REF_CROPS", extract.reference_crops);
+  fractions("CHUQU_QUERY_CROPS", extract.query_crops);
+  if (const char* v = std::getenv("CHUQU_INSETS")) extract.max_insets = std::atoi(v);
+  if (const char* v = std::getenv("CHUQU_LETTERBOX")) extract.letterbox_view = std::atoi(v) != 0;
+  const bool verbose = std::getenv("CHUQU_VERBOSE") != nullptr;
 
   std::set<std::string> refs;
   for (const auto& g : gt) {
@@ -52,10 +75,12 @@ int main(int argc, char** argv) {
   std::map<std::string, double> ref_duration;
   std::map<std::string, std::string> ref_bytes;
   index::VideoMatcher matcher(options);
+  index::VideoMatcher whole_matcher(options);  // baseline: whole frames only
   double t0 = bench::ThreadSeconds();
   size_t ref_frames = 0;
   for (size_t i = 0; i < ref_names.size(); ++i) {
-    auto fp = media::ExtractVideoFingerprint(root + "/" + ref_names[i], spf, 1);
+    extract.dihedrals = 1;
+    auto fp = media::ExtractVideoFingerprint(root + "/" + ref_names[i], extract);
     if (!fp.ok()) {
       std::fprintf(stderr, "%s: %s\n", ref_names[i].c_str(), fp.status().ToString().c_str());
       continue;
@@ -66,11 +91,15 @@ int main(int argc, char** argv) {
     if (Status s = matcher.Add(i, *fp); !s.ok()) {
       std::fprintf(stderr, "%s: %s\n", ref_names[i].c_str(), s.ToString().c_str());
     }
+    fp->views.clear();
+    if (Status s = whole_matcher.Add(i, *fp); !s.ok()) {
+      std::fprintf(stderr, "%s: %s\n", ref_names[i].c_str(), s.ToString().c_str());
+    }
   }
   const double index_cpu = bench::ThreadSeconds() - t0;
 
   std::vector<bench::Scored> scored;
-  std::vector<bench::Scored> baseline;
+  std::vector<bench::Scored> baseline, whole;
   size_t positives = 0;
   double extract_cpu = 0, search_cpu = 0;
   struct Segment {
@@ -82,7 +111,8 @@ int main(int argc, char** argv) {
     const GroundTruth& g = gt[qi];
     positives += !g.original.empty();
     double a = bench::ThreadSeconds();
-    auto fp = media::ExtractVideoQuery(root + "/" + g.query, spf);
+    extract.dihedrals = index::kVideoDihedrals;
+    auto fp = media::ExtractVideoFingerprint(root + "/" + g.query, extract);
     double b = bench::ThreadSeconds();
     extract_cpu += b - a;
     if (!fp.ok()) {
@@ -91,12 +121,33 @@ int main(int argc, char** argv) {
     }
     const auto found = matcher.Search(*fp, 10);
     search_cpu += bench::ThreadSeconds() - b;
+    if (verbose) {
+      std::printf("  %s views:", g.query.c_str());
+      for (const auto& v : fp->views) {
+        std::printf(" (%.2f,%.2f %.2fx%.2f)", v.region.x, v.region.y, v.region.width,
+                    v.region.height);
+      }
+      std::printf("\n");
+    }
     bool have_top = false;
     for (const auto& m : found) {
       const std::string& ref = ref_names[m.work];
       const bool correct = ref == g.original;
       scored.push_back({qi, ref, m.score, correct});
       if (correct && !have_top) top.push_back({qi, m}), have_top = true;
+      if (verbose) {
+        std::printf("  %s %s -> %s score %.3f view %d q(%.2f,%.2f %.2fx%.2f) w(%.2f,%.2f "
+                    "%.2fx%.2f)%s\n",
+                    g.query.c_str(), g.transform.c_str(), ref.c_str(), m.score, m.view,
+                    m.query_region.x, m.query_region.y, m.query_region.width,
+                    m.query_region.height, m.work_region.x, m.work_region.y,
+                    m.work_region.width, m.work_region.height, correct ? "" : "  WRONG");
+      }
+    }
+    index::VideoFingerprint plain = *fp;
+    plain.views.clear();
+    for (const auto& m : whole_matcher.Search(plain, 10)) {
+      whole.push_back({qi, ref_names[m.work], m.score, ref_names[m.work] == g.original});
     }
     const std::string bytes = bench::ReadFile(root + "/" + g.query);
     for (const auto& [ref, rb] : ref_bytes) {
@@ -105,6 +156,7 @@ int main(int argc, char** argv) {
   }
   const bench::Summary s = bench::Summarise(scored, positives);
   const bench::Summary base = bench::Summarise(baseline, positives);
+  const bench::Summary whole_frames = bench::Summarise(whole, positives);
   std::printf("video corpus %s: %zu refs (%zu frames at %.2f s), %zu queries (%zu copies)\n",
               root.c_str(), ref_names.size(), ref_frames, spf, gt.size(), positives);
   std::printf("radius %u, min quality %d\n", options.radius, options.min_quality);
@@ -112,6 +164,9 @@ int main(int argc, char** argv) {
               s.recall_at_p99, s.threshold);
   std::printf("baseline: exact file hash micro-AP %.3f  recall %.3f\n", base.micro_ap,
               base.recall_at_p99);
+  std::printf("baseline: whole-frame PDQ only micro-AP %.3f  recall@p>=0.99 %.3f (threshold "
+              "%.3f)\n",
+              whole_frames.micro_ap, whole_frames.recall_at_p99, whole_frames.threshold);
 
   // Per family at the threshold: a copy counts if its original is returned with score >= thr;
   // a distractor counts as a false alarm if anything is returned at >= thr.
@@ -172,7 +227,7 @@ int main(int argc, char** argv) {
     const auto& m = seg.match.segment;
     const double err = std::max({std::abs(m.query_start - qs), std::abs(m.query_end - qe),
                                  std::abs(m.work_start - ws), std::abs(m.work_end - we)});
-    if (err > 1.0 && std::getenv("CHUQU_VERBOSE")) {
+    if (err > 1.0 && verbose) {
       std::printf("  %s %s: q [%.2f, %.2f] w [%.2f, %.2f], expected q [%.2f, %.2f] w [%.2f, %.2f]"
                   " speed %.3f frames %d/%d\n",
                   g.query.c_str(), g.transform.c_str(), m.query_start, m.query_end, m.work_start,

@@ -14,6 +14,7 @@ namespace {
 
 constexpr char kMagic[4] = {'C', 'Q', 'V', 'F'};
 constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersionViews = 2;  // version 1 + views
 constexpr size_t kHeaderBytes = 4 + 1 + 1 + 4 + 4 + 4;  // magic, version, dihedrals, dur, int, n
 // 24 hours at 8 frames per second.
 constexpr uint32_t kMaxFrames = 24 * 3600 * 8;
@@ -38,10 +39,46 @@ float GetF32(const uint8_t* p) {
 
 }  // namespace
 
+namespace {
+
+void PutHash(std::vector<uint8_t>& out, const Hash256& h) {
+  for (uint64_t w : h.words) {
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(w >> (8 * i)));
+  }
+}
+Hash256 GetHash(const uint8_t* p) {
+  Hash256 h;
+  for (uint64_t& w : h.words) {
+    w = 0;
+    for (int i = 0; i < 8; ++i) w |= uint64_t{p[i]} << (8 * i);
+    p += 8;
+  }
+  return h;
+}
+bool StoredView(const VideoFingerprint& fp, const VideoView& v) {
+  return v.reference || fp.dihedrals != 1;
+}
+bool ValidRegion(const VideoRegion& r) {
+  constexpr float kSlack = 1e-4f;
+  for (float v : {r.x, r.y, r.width, r.height}) {
+    if (!std::isfinite(v)) return false;
+  }
+  return r.x >= 0 && r.y >= 0 && r.width > 0 && r.height > 0 && r.x + r.width <= 1 + kSlack &&
+         r.y + r.height <= 1 + kSlack;
+}
+
+}  // namespace
+
 std::vector<uint8_t> EncodeVideoFingerprint(const VideoFingerprint& fp) {
   const int dihedrals = std::clamp(fp.dihedrals, 1, kVideoDihedrals);
+  size_t views = 0;
+  for (const VideoView& v : fp.views) {
+    CHUQU_CHECK(v.hashes.size() == fp.frames.size());
+    views += StoredView(fp, v);
+  }
+  CHUQU_CHECK(views <= kMaxVideoViews);
   std::vector<uint8_t> out(kMagic, kMagic + 4);
-  out.push_back(kVersion);
+  out.push_back(views > 0 ? kVersionViews : kVersion);
   out.push_back(static_cast<uint8_t>(dihedrals));
   PutF32(out, fp.duration);
   PutF32(out, fp.frame_interval);
@@ -49,10 +86,17 @@ std::vector<uint8_t> EncodeVideoFingerprint(const VideoFingerprint& fp) {
   for (const VideoFrameHash& f : fp.frames) {
     PutF32(out, f.time);
     out.push_back(f.quality);
-    for (int d = 0; d < dihedrals; ++d) {
-      for (uint64_t w : f.pdq[d].words) {
-        for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(w >> (8 * i)));
-      }
+    for (int d = 0; d < dihedrals; ++d) PutHash(out, f.pdq[d]);
+  }
+  if (views == 0) return out;
+  out.push_back(static_cast<uint8_t>(views));
+  for (const VideoView& v : fp.views) {
+    if (!StoredView(fp, v)) continue;
+    out.push_back(v.reference ? 1 : 0);
+    for (float r : {v.region.x, v.region.y, v.region.width, v.region.height}) PutF32(out, r);
+    for (const VideoRegionHash& h : v.hashes) {
+      out.push_back(h.quality);
+      PutHash(out, h.pdq);
     }
   }
   return out;
@@ -62,9 +106,10 @@ Result<VideoFingerprint> DecodeVideoFingerprint(std::span<const uint8_t> bytes) 
   if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, 4) != 0) {
     return Status::InvalidArgument("video fingerprint: not CQVF data");
   }
-  if (bytes[4] != kVersion) {
+  const uint8_t version = bytes[4];
+  if (version != kVersion && version != kVersionViews) {
     return Status::InvalidArgument("video fingerprint: unsupported version " +
-                                   std::to_string(bytes[4]));
+                                   std::to_string(version));
   }
   VideoFingerprint fp;
   fp.dihedrals = bytes[5];
@@ -80,8 +125,23 @@ Result<VideoFingerprint> DecodeVideoFingerprint(std::span<const uint8_t> bytes) 
   }
   if (n > kMaxFrames) return Status::InvalidArgument("video fingerprint: too many frames");
   const size_t per_frame = 5 + 32 * static_cast<size_t>(fp.dihedrals);
-  if (bytes.size() != kHeaderBytes + per_frame * n) {
-    return Status::InvalidArgument("video fingerprint: length does not match frame count");
+  const size_t frames_end = kHeaderBytes + per_frame * n;
+  size_t views = 0;
+  if (version == kVersion) {
+    if (bytes.size() != frames_end) {
+      return Status::InvalidArgument("video fingerprint: length does not match frame count");
+    }
+  } else {
+    if (bytes.size() <= frames_end) {
+      return Status::InvalidArgument("video fingerprint: truncated before the views");
+    }
+    views = bytes[frames_end];
+    if (views == 0 || views > kMaxVideoViews) {
+      return Status::InvalidArgument("video fingerprint: view count must be 1..16");
+    }
+    if (bytes.size() != frames_end + 1 + views * (17 + 33 * size_t{n})) {
+      return Status::InvalidArgument("video fingerprint: length does not match view count");
+    }
   }
   fp.frames.resize(n);
   const uint8_t* p = bytes.data() + kHeaderBytes;
@@ -92,12 +152,27 @@ Result<VideoFingerprint> DecodeVideoFingerprint(std::span<const uint8_t> bytes) 
       return Status::InvalidArgument("video fingerprint: bad frame time or quality");
     }
     p += 5;
-    for (int d = 0; d < fp.dihedrals; ++d) {
-      for (uint64_t& w : f.pdq[d].words) {
-        w = 0;
-        for (int i = 0; i < 8; ++i) w |= uint64_t{p[i]} << (8 * i);
-        p += 8;
-      }
+    for (int d = 0; d < fp.dihedrals; ++d, p += 32) f.pdq[d] = GetHash(p);
+  }
+  if (views > 0) ++p;
+  fp.views.resize(views);
+  for (VideoView& v : fp.views) {
+    if (p[0] > 1) return Status::InvalidArgument("video fingerprint: unknown view flags");
+    v.reference = p[0] == 1;
+    if (!StoredView(fp, v)) {
+      return Status::InvalidArgument("video fingerprint: query view in a reference form");
+    }
+    v.region = {GetF32(p + 1), GetF32(p + 5), GetF32(p + 9), GetF32(p + 13)};
+    if (!ValidRegion(v.region)) {
+      return Status::InvalidArgument("video fingerprint: view region outside the frame");
+    }
+    p += 17;
+    v.hashes.resize(n);
+    for (VideoRegionHash& h : v.hashes) {
+      h.quality = p[0];
+      if (h.quality > 100) return Status::InvalidArgument("video fingerprint: bad view quality");
+      h.pdq = GetHash(p + 1);
+      p += 33;
     }
   }
   return fp;
@@ -121,62 +196,91 @@ Status VideoMatcher::Add(uint64_t work, const VideoFingerprint& fp) {
     return Status::InvalidArgument("video fingerprint has no frame of quality >= " +
                                    std::to_string(options_.min_quality));
   }
-  for (const VideoFrameHash& f : fp.frames) {
-    if (f.quality < options_.min_quality) continue;
-    const uint64_t id = frame_refs_.size();
-    CHUQU_RETURN_IF_ERROR(index_->Add(id, PdqCode(f.pdq[0])));
-    frame_refs_.push_back({work, f.time});
+  std::vector<const VideoView*> views;
+  for (const VideoView& v : fp.views) {
+    if (v.hashes.size() != fp.frames.size()) {
+      return Status::InvalidArgument("video fingerprint view has " +
+                                     std::to_string(v.hashes.size()) + " hashes for " +
+                                     std::to_string(fp.frames.size()) + " frames");
+    }
+    if (v.reference && views.size() < kMaxVideoViews) views.push_back(&v);
   }
-  WorkData& data = works_[work];
+  WorkData data;
   data.duration = fp.duration;
-  for (const VideoFrameHash& f : fp.frames) data.frames.push_back({f.time, f.quality, f.pdq[0]});
-  std::stable_sort(data.frames.begin(), data.frames.end(),
-                   [](const StoredFrame& a, const StoredFrame& b) { return a.time < b.time; });
+  data.tracks.resize(1 + views.size());
+  data.regions.push_back(VideoRegion{});
+  for (const VideoView* v : views) data.regions.push_back(v->region);
+  for (size_t i = 0; i < fp.frames.size(); ++i) {
+    const VideoFrameHash& f = fp.frames[i];
+    data.tracks[0].push_back({f.time, f.quality, f.pdq[0]});
+    for (size_t t = 0; t < views.size(); ++t) {
+      const VideoRegionHash& h = views[t]->hashes[i];
+      data.tracks[t + 1].push_back({f.time, h.quality, h.pdq});
+    }
+  }
+  for (uint8_t t = 0; t < data.tracks.size(); ++t) {
+    std::vector<StoredFrame>& track = data.tracks[t];
+    for (const StoredFrame& f : track) {
+      if (f.quality < options_.min_quality) continue;
+      const uint64_t id = frame_refs_.size();
+      CHUQU_RETURN_IF_ERROR(index_->Add(id, PdqCode(f.pdq)));
+      frame_refs_.push_back({work, f.time, t});
+    }
+    std::stable_sort(track.begin(), track.end(),
+                     [](const StoredFrame& a, const StoredFrame& b) { return a.time < b.time; });
+  }
+  works_.emplace(work, std::move(data));
   return Status::Ok();
 }
 
-std::vector<VideoMatch> VideoMatcher::Search(std::span<const VideoFingerprint> views,
+std::vector<VideoMatch> VideoMatcher::Search(const VideoFingerprint& query,
                                              size_t max_results) const {
   std::vector<VideoMatch> out;
   if (works_.empty() || max_results == 0) return out;
-  std::unordered_map<uint64_t, VideoMatch> best;
-  for (int v = 0; v < static_cast<int>(views.size()); ++v) {
-    for (VideoMatch& m : SearchView(views[v])) {
-      m.view = v;
-      auto [it, fresh] = best.try_emplace(m.work, m);
-      if (!fresh && m.score > it->second.score) it->second = m;
-    }
-  }
-  for (auto& [work, m] : best) out.push_back(m);
-  std::sort(out.begin(), out.end(), [](const VideoMatch& a, const VideoMatch& b) {
-    return a.score != b.score ? a.score > b.score : a.work < b.work;
-  });
-  if (out.size() > max_results) out.resize(max_results);
-  return out;
-}
+  const size_t n = query.frames.size();
 
-std::vector<VideoMatch> VideoMatcher::SearchView(const VideoFingerprint& query) const {
-  std::vector<VideoMatch> out;
+  // Hash sources: whole frames in each dihedral variant, then each view (variant 0).
+  struct Source {
+    int view = 0;  // 0 whole frames, v + 1 views[v]
+    int dihedral = 0;
+  };
+  std::vector<Source> sources;
   const int dihedrals = std::clamp(query.dihedrals, 1, kVideoDihedrals);
+  for (int d = 0; d < dihedrals; ++d) sources.push_back({0, d});
+  for (size_t v = 0; v < query.views.size(); ++v) {
+    if (query.views[v].hashes.size() == n) sources.push_back({static_cast<int>(v + 1), 0});
+  }
+  auto quality = [&](const Source& s, size_t i) {
+    return s.view == 0 ? query.frames[i].quality : query.views[s.view - 1].hashes[i].quality;
+  };
+  auto hash = [&](const Source& s, size_t i) -> const Hash256& {
+    return s.view == 0 ? query.frames[i].pdq[s.dihedral] : query.views[s.view - 1].hashes[i].pdq;
+  };
 
-  // (work, dihedral) -> pairs.
-  std::map<std::pair<uint64_t, int>, std::vector<TimePair>> pairs;
-  std::vector<float> usable_times;
-  for (uint32_t i = 0; i < query.frames.size(); ++i) {
-    const VideoFrameHash& f = query.frames[i];
-    if (f.quality < options_.min_quality) continue;
-    usable_times.push_back(f.time);
-    for (int d = 0; d < dihedrals; ++d) {
-      for (const Neighbor& n : index_->RangeSearch(PdqCode(f.pdq[d]), options_.radius,
-                                                   options_.max_hits_per_frame)) {
-        const FrameRef& ref = frame_refs_[n.id];
+  // Pairs per (work, dihedral): every source of variant 0 (whole frames and views) pools its
+  // pairs, so a copy seen through different regions at different times (a pan over a crop)
+  // aligns as one segment; a frame votes once per line (query_key = frame index).
+  struct Group {
+    std::vector<TimePair> pairs;
+    std::vector<std::pair<uint8_t, uint8_t>> via;  // per pair: (source, work track)
+  };
+  std::map<std::pair<uint64_t, int>, Group> groups;
+  for (uint32_t i = 0; i < n; ++i) {
+    for (size_t si = 0; si < sources.size(); ++si) {
+      const Source& s = sources[si];
+      if (quality(s, i) < options_.min_quality) continue;
+      for (const Neighbor& nb : index_->RangeSearch(PdqCode(hash(s, i)), options_.radius,
+                                                    options_.max_hits_per_frame)) {
+        const FrameRef& ref = frame_refs_[nb.id];
         const float weight =
-            1.0f - 0.5f * static_cast<float>(n.distance) / static_cast<float>(options_.radius + 1);
-        pairs[{ref.work, d}].push_back({f.time, ref.time, weight, i});
+            1.0f - 0.5f * static_cast<float>(nb.distance) / static_cast<float>(options_.radius + 1);
+        Group& g = groups[{ref.work, s.dihedral}];
+        g.pairs.push_back({query.frames[i].time, ref.time, weight, i});
+        g.via.emplace_back(static_cast<uint8_t>(si), ref.track);
       }
     }
   }
-  if (pairs.empty()) return out;
+  if (groups.empty()) return out;
 
   // Candidates by distinct matched query frames.
   struct Candidate {
@@ -184,9 +288,9 @@ std::vector<VideoMatch> VideoMatcher::SearchView(const VideoFingerprint& query) 
     size_t votes;
   };
   std::vector<Candidate> candidates;
-  for (const auto& [key, list] : pairs) {
+  for (const auto& [key, g] : groups) {
     std::vector<uint32_t> keys;
-    for (const TimePair& p : list) keys.push_back(p.query_key);
+    for (const TimePair& p : g.pairs) keys.push_back(p.query_key);
     std::sort(keys.begin(), keys.end());
     const auto votes = static_cast<size_t>(std::unique(keys.begin(), keys.end()) - keys.begin());
     if (votes >= static_cast<size_t>(options_.min_matched_frames)) candidates.push_back({key, votes});
@@ -202,7 +306,8 @@ std::vector<VideoMatch> VideoMatcher::SearchView(const VideoFingerprint& query) 
   align.inlier_tolerance = std::max(0.6, 1.2 * interval);
   std::unordered_map<uint64_t, VideoMatch> best;
   for (const Candidate& c : candidates) {
-    const std::vector<TimePair>& list = pairs.at(c.key);
+    const Group& g = groups.at(c.key);
+    const std::vector<TimePair>& list = g.pairs;
     const Alignment a = AlignPairs(list, align);
     if (a.inliers.size() < static_cast<size_t>(options_.min_matched_frames)) continue;
     // The run of inliers (gaps <= max_gap) with the most frames is the segment.
@@ -216,50 +321,82 @@ std::vector<VideoMatch> VideoMatcher::SearchView(const VideoFingerprint& query) 
     }
     const int matched = static_cast<int>(best_end - best_begin);
     if (matched < options_.min_matched_frames) continue;
+    // The (source, work track) routes of the segment's inliers; the most used is reported.
+    std::map<std::pair<uint8_t, uint8_t>, int> routes;
+    for (size_t k = best_begin; k < best_end; ++k) ++routes[g.via[a.inliers[k]]];
+    std::pair<uint8_t, uint8_t> primary = routes.begin()->first;
+    int primary_count = 0;
+    for (const auto& [route, count] : routes) {
+      if (count > primary_count) primary = route, primary_count = count;
+    }
     double qmin = list[a.inliers[best_begin]].query;
     double qmax = list[a.inliers[best_end - 1]].query;
-    int usable = 0;
-    for (float t : usable_times) usable += t >= qmin - 1e-4 && t <= qmax + 1e-4;
-    const WorkData& work = works_.at(c.key.first);
-    const double wdur = work.duration;
-    // Extend along the line through frames the index could not see (low quality) or missed.
-    int extended = 0;
-    auto accept = [&](const VideoFrameHash& f) {
-      const double wt = a.speed * f.time + a.offset;
-      auto it = std::lower_bound(
-          work.frames.begin(), work.frames.end(), wt,
-          [](const StoredFrame& s, double t) { return s.time < t; });
-      const StoredFrame* near = nullptr;
-      double gap = 1e9;
-      for (auto j = it == work.frames.begin() ? it : it - 1;
-           j != work.frames.end() && j <= it; ++j) {
-        if (std::abs(j->time - wt) < gap) gap = std::abs(j->time - wt), near = &*j;
+    const uint64_t work_id = c.key.first;
+    const WorkData& work = works_.at(work_id);
+    auto usable = [&](size_t i) {
+      for (const auto& [route, count] : routes) {
+        if (quality(sources[route.first], i) >= options_.min_quality) return true;
       }
-      if (near == nullptr || gap > interval + 0.05) return false;
-      if (f.quality < options_.min_quality && near->quality < options_.min_quality) return true;
-      return HammingDistance(PdqCode(f.pdq[c.key.second]), PdqCode(near->pdq)) <=
-             options_.extend_radius;
+      return false;
     };
-    for (size_t i = query.frames.size(); i-- > 0;) {  // backwards from the start
-      const VideoFrameHash& f = query.frames[i];
-      if (f.time >= qmin) continue;
-      if (f.time < qmin - interval - 0.05 || !accept(f)) break;
-      qmin = f.time;
+    // Extend along the line through frames the index could not see (low quality) or missed:
+    // a frame continues the copy if one of the segment's routes is within extend_radius of the
+    // work frame at the aligned time, or whole frames of both are below min_quality.
+    int extended = 0;
+    auto accept = [&](size_t i) {
+      const double wt = a.speed * query.frames[i].time + a.offset;
+      for (const auto& [route, count] : routes) {
+        const Source& s = sources[route.first];
+        const std::vector<StoredFrame>& frames = work.tracks[route.second];
+        auto it = std::lower_bound(frames.begin(), frames.end(), wt,
+                                   [](const StoredFrame& f, double t) { return f.time < t; });
+        const StoredFrame* near = nullptr;
+        double gap = 1e9;
+        for (auto j = it == frames.begin() ? it : it - 1; j != frames.end() && j <= it; ++j) {
+          if (std::abs(j->time - wt) < gap) gap = std::abs(j->time - wt), near = &*j;
+        }
+        if (near == nullptr || gap > interval + 0.05) continue;
+        if (s.view == 0 && route.second == 0 && quality(s, i) < options_.min_quality &&
+            near->quality < options_.min_quality) {
+          return true;
+        }
+        if (HammingDistance(PdqCode(hash(s, i)), PdqCode(near->pdq)) <= options_.extend_radius) {
+          return true;
+        }
+      }
+      return false;
+    };
+    for (size_t i = n; i-- > 0;) {  // backwards from the start
+      const float t = query.frames[i].time;
+      if (t >= qmin) continue;
+      if (t < qmin - interval - 0.05 || !accept(i)) break;
+      qmin = t;
       ++extended;
     }
-    for (const VideoFrameHash& f : query.frames) {
-      if (f.time <= qmax) continue;
-      if (f.time > qmax + interval + 0.05 || !accept(f)) break;
-      qmax = f.time;
+    for (size_t i = 0; i < n; ++i) {
+      const float t = query.frames[i].time;
+      if (t <= qmax) continue;
+      if (t > qmax + interval + 0.05 || !accept(i)) break;
+      qmax = t;
       ++extended;
+    }
+    int usable_frames = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const float t = query.frames[i].time;
+      usable_frames += t >= qmin - 1e-4 && t <= qmax + 1e-4 && usable(i);
     }
     const double qdur = query.duration > 0 ? query.duration : qmax + interval;
+    const double wdur = work.duration;
     VideoMatch m;
-    m.work = c.key.first;
+    m.work = work_id;
     m.dihedral = c.key.second;
     m.speed = a.speed;
+    const Source& ps = sources[primary.first];
+    m.view = ps.view;
+    if (ps.view > 0) m.query_region = query.views[ps.view - 1].region;
+    m.work_region = work.regions[primary.second];
     m.matched_frames = matched + extended;
-    m.query_frames = std::max(usable, matched) + extended;
+    m.query_frames = std::max(usable_frames, m.matched_frames);
     // A copied interval starts anywhere between the last unmatched and first matched sample.
     m.segment.query_start = std::max(0.0, qmin - interval / 2);
     m.segment.query_end = std::min(qdur, qmax + interval / 2);
@@ -277,6 +414,10 @@ std::vector<VideoMatch> VideoMatcher::SearchView(const VideoFingerprint& query) 
     if (!fresh && m.score > it->second.score) it->second = m;
   }
   for (auto& [work, m] : best) out.push_back(m);
+  std::sort(out.begin(), out.end(), [](const VideoMatch& a, const VideoMatch& b) {
+    return a.score != b.score ? a.score > b.score : a.work < b.work;
+  });
+  if (out.size() > max_results) out.resize(max_results);
   return out;
 }
 

@@ -11,6 +11,14 @@
 // the share of the segment's usable query frames that match on the line, damped for segments
 // shorter than `full_score_seconds`.
 //
+// Regions (VideoView): besides whole frames, a fingerprint may carry hashes of one fixed
+// region of every frame. A reference keeps its centred crops (indexed like whole frames, so a
+// copy that crops and rescales the picture matches); a query adds region proposals (centred
+// crops, a letterbox cut, picture-in-picture insets found by media::ExtractVideoFingerprint).
+// Every query view is searched against every indexed hash; the frame pairs of all views
+// (and of whole frames in the same orientation) are aligned together, so a copy seen through
+// different regions at different times gives one segment.
+//
 // Thread-safety: Search is const and may run concurrently; Add needs exclusive access.
 #pragma once
 
@@ -39,18 +47,48 @@ struct VideoFrameHash {
   std::array<Hash256, kVideoDihedrals> pdq{};
 };
 
+// A rectangle of the frame in fractions of its width and height.
+struct VideoRegion {
+  float x = 0, y = 0, width = 1, height = 1;
+  bool operator==(const VideoRegion&) const = default;
+};
+
+struct VideoRegionHash {
+  uint8_t quality = 0;  // 0 = no hash for this frame (e.g. outside the analysed span)
+  Hash256 pdq;
+};
+
+// PDQ hashes of one region of every frame (no dihedral variants).
+struct VideoView {
+  VideoRegion region;
+  // Kept in a reference's stored form and indexed by Add (centred crops); false for
+  // query-only proposals.
+  bool reference = false;
+  std::vector<VideoRegionHash> hashes;  // one per frame, in the order of `frames`
+};
+
+inline constexpr size_t kMaxVideoViews = 16;
+
 // A video's fingerprint: frames in time order, sampled every `frame_interval` seconds.
 struct VideoFingerprint {
   float duration = 0;        // seconds
   float frame_interval = 0.5f;
   int dihedrals = 1;          // how many of pdq[] are filled: 1 (reference) or 8 (query)
   std::vector<VideoFrameHash> frames;
+  std::vector<VideoView> views;  // at most kMaxVideoViews
 };
 
-// Compact binary form ("CQVF", version 1, little-endian): header, then per frame time (f32),
-// quality (u8), pdq[0..dihedrals) (32 bytes each). ~37 bytes per reference frame.
+// Compact binary form ("CQVF", little-endian): header (magic, version, dihedrals, duration,
+// frame interval, frame count), then per frame time (f32), quality (u8), pdq[0..dihedrals)
+// (32 bytes each): ~37 bytes per reference frame. Version 2 (written only when there are
+// views to store) appends the view count (u8, 1..16) and per view: flags (u8, bit 0 =
+// reference), region x, y, width, height (f32), then per frame quality (u8) and hash (32
+// bytes). A reference form (dihedrals 1) stores only reference views: Encode drops the
+// others. Version 1 data (no views) still decodes.
+// REQUIRES: every view has one hash per frame.
 std::vector<uint8_t> EncodeVideoFingerprint(const VideoFingerprint& fp);
-// kInvalidArgument naming what is wrong for truncated, oversized or malformed data.
+// kInvalidArgument naming what is wrong for truncated, oversized, malformed or non-canonical
+// data (a decoded value re-encodes to the same bytes).
 Result<VideoFingerprint> DecodeVideoFingerprint(std::span<const uint8_t> bytes);
 
 struct VideoSegment {
@@ -64,7 +102,12 @@ struct VideoMatch {
   VideoSegment segment;
   double speed = 1;         // work seconds per query second
   int dihedral = 0;         // the query variant that matched (pdq::Dihedral)
-  int view = 0;             // the query view that matched (index into Search's views)
+  // The route of most of the segment's matched frames: the query view (0 whole frames,
+  // i + 1 views[i]) and its region, and the region of the work's frames it matched (whole
+  // frames or a stored crop).
+  int view = 0;
+  VideoRegion query_region;
+  VideoRegion work_region;
   int matched_frames = 0;   // distinct query frames on the line
   int query_frames = 0;     // usable query frames inside the query segment
 };
@@ -90,21 +133,18 @@ class VideoMatcher {
   VideoMatcher(VideoMatcher&&) noexcept;
   VideoMatcher& operator=(VideoMatcher&&) noexcept;
 
-  // Indexes the frames of `work` (pdq[0] of frames with quality >= min_quality).
-  // kAlreadyExists for a work added before; kInvalidArgument for a work of no usable frame.
+  // Indexes the frames of `work` (pdq[0] of frames with quality >= min_quality) and its
+  // reference views' hashes (query-only views are ignored). kAlreadyExists for a work added
+  // before; kInvalidArgument for a work of no usable frame or a view whose hash count is not
+  // the frame count.
   [[nodiscard]] Status Add(uint64_t work, const VideoFingerprint& fp);
   size_t works() const { return works_.size(); }
-  size_t frames() const;
+  size_t frames() const;  // indexed hashes (whole frames and reference views)
 
-  // Ranked by score descending (then work id), at most max_results; empty for an empty
-  // index, an empty query or no match.
-  std::vector<VideoMatch> Search(const VideoFingerprint& query, size_t max_results) const {
-    return Search(std::span<const VideoFingerprint>(&query, 1), max_results);
-  }
-  // Several views of one query (e.g. the full frames and a letterbox crop,
-  // media::ExtractVideoQuery); one match per work, the best view's.
-  std::vector<VideoMatch> Search(std::span<const VideoFingerprint> views,
-                                 size_t max_results) const;
+  // Searches the whole frames (all `dihedrals` variants) and every view of `query`; one match
+  // per work (its best segment). Ranked by score descending (then work id), at most
+  // max_results; empty for an empty index, an empty query or no match.
+  std::vector<VideoMatch> Search(const VideoFingerprint& query, size_t max_results) const;
 
  private:
   struct StoredFrame {
@@ -114,14 +154,16 @@ class VideoMatcher {
   };
   struct WorkData {
     float duration = 0;
-    std::vector<StoredFrame> frames;  // every frame (low quality too), by time: for extension
+    // [0] whole frames, [i + 1] reference view i: every frame (low quality too), by time,
+    // for extension.
+    std::vector<std::vector<StoredFrame>> tracks;
+    std::vector<VideoRegion> regions;  // per track
   };
   struct FrameRef {
     uint64_t work = 0;
     float time = 0;
+    uint8_t track = 0;
   };
-  // Best match per work for one view, unranked.
-  std::vector<VideoMatch> SearchView(const VideoFingerprint& query) const;
 
   VideoMatcherOptions options_;
   std::unique_ptr<MihHammingIndex<4>> index_;

@@ -175,5 +175,151 @@ TEST(VideoMatcherTest, EncodeDecodeRoundTripAndCorruptData) {
   EXPECT_FALSE(DecodeVideoFingerprint({}).ok());
 }
 
+// Adds a view of `region` whose hash at each frame is `content(frame time)` (noisy).
+template <typename Content>
+void AddView(VideoFingerprint& fp, VideoRegion region, bool reference, Content content,
+             std::mt19937_64& rng) {
+  VideoView v{region, reference, {}};
+  for (const VideoFrameHash& f : fp.frames) v.hashes.push_back({90, Noisy(content(f.time), 10, rng)});
+  fp.views.push_back(std::move(v));
+}
+
+TEST(VideoMatcherTest, RegionViewsMatchCropsAndInsets) {
+  std::mt19937_64 rng(13);
+  VideoMatcher m;
+  const VideoRegion crop{0.15f, 0.15f, 0.7f, 0.7f};
+  std::vector<Scenes> whole, centre;
+  for (int w = 0; w < 10; ++w) {
+    whole.push_back(MakeScenes(rng, 10));
+    centre.push_back(MakeScenes(rng, 10));
+    VideoFingerprint ref = Reference(whole.back(), 10);
+    AddView(ref, crop, true, [&](float t) { return centre.back().At(t + 0.01); }, rng);
+    // A query-only view on a reference is not indexed.
+    AddView(ref, {0, 0, 0.5f, 0.5f}, false, [&](float) { return RandomHash(rng); }, rng);
+    ASSERT_TRUE(m.Add(w, ref).ok());
+  }
+  EXPECT_EQ(m.frames(), 10u * 2 * 20);
+  const Scenes other = MakeScenes(rng, 10);
+
+  // Cropped and rescaled copy of work 4: its whole frames are work 4's centre crop.
+  VideoFingerprint cropped = Query(centre[4], other, 10, 0, 10, 0, 1.0, 0, rng);
+  auto found = m.Search(cropped, 3);
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found[0].work, 4u);
+  EXPECT_EQ(found[0].view, 0);
+  EXPECT_EQ(found[0].work_region, crop);
+  EXPECT_EQ(found[0].query_region, VideoRegion{});
+  EXPECT_GT(found[0].score, 0.8);
+
+  // Picture in picture of work 7 from query time 2 on: only the inset view carries it.
+  VideoFingerprint pip = Query(other, other, 10, 0, 10, 0, 1.0, 0, rng);
+  const VideoRegion inset{0.6f, 0.05f, 0.35f, 0.35f};
+  AddView(pip, {0.1f, 0.1f, 0.3f, 0.3f}, false, [&](float) { return RandomHash(rng); }, rng);
+  AddView(pip, inset, false,
+          [&](float t) { return t >= 2 ? whole[7].At(t - 2 + 0.01) : RandomHash(rng); }, rng);
+  found = m.Search(pip, 3);
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found[0].work, 7u);
+  EXPECT_EQ(found[0].view, 2);
+  EXPECT_EQ(found[0].query_region, inset);
+  EXPECT_EQ(found[0].work_region, VideoRegion{});
+  EXPECT_NEAR(found[0].segment.query_start, 2, 0.6);
+  EXPECT_NEAR(found[0].segment.work_start, 0, 0.6);
+
+  // The copy seen through one region for 4 s, then through another: one segment.
+  VideoFingerprint pan = Query(other, other, 10, 0, 10, 0, 1.0, 0, rng);
+  AddView(pan, {0.1f, 0.1f, 0.8f, 0.8f}, false,
+          [&](float t) { return t < 4 ? whole[2].At(t + 0.01) : RandomHash(rng); }, rng);
+  AddView(pan, {0.05f, 0.05f, 0.9f, 0.9f}, false,
+          [&](float t) { return t >= 4 ? whole[2].At(t + 0.01) : RandomHash(rng); }, rng);
+  found = m.Search(pan, 3);
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found[0].work, 2u);
+  EXPECT_NEAR(found[0].segment.query_start, 0, 0.3);
+  EXPECT_NEAR(found[0].segment.query_end, 10, 0.3);
+  EXPECT_EQ(found[0].matched_frames, 20);
+  EXPECT_GT(found[0].score, 0.9);
+
+  // Without the views nothing matches.
+  pip.views.clear();
+  EXPECT_TRUE(m.Search(pip, 3).empty());
+
+  // A view whose hash count is not the frame count is refused.
+  VideoFingerprint bad = Reference(whole[0], 10);
+  AddView(bad, crop, true, [&](float) { return RandomHash(rng); }, rng);
+  bad.views[0].hashes.pop_back();
+  EXPECT_EQ(m.Add(99, bad).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(VideoMatcherTest, EncodeDecodeViews) {
+  std::mt19937_64 rng(17);
+  const Scenes s = MakeScenes(rng, 4);
+  VideoFingerprint q = Query(s, s, 4, 0, 4, 0, 1, 0, rng);
+  AddView(q, {0.15f, 0.15f, 0.7f, 0.7f}, true, [&](float) { return RandomHash(rng); }, rng);
+  AddView(q, {0.5f, 0, 0.5f, 0.5f}, false, [&](float) { return RandomHash(rng); }, rng);
+  q.views[1].hashes[2].quality = 0;
+
+  const std::vector<uint8_t> bytes = EncodeVideoFingerprint(q);
+  EXPECT_EQ(bytes[4], 2);  // version 2: views follow the frames
+  auto back = DecodeVideoFingerprint(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->views.size(), 2u);
+  for (size_t v = 0; v < 2; ++v) {
+    EXPECT_EQ(back->views[v].region, q.views[v].region);
+    EXPECT_EQ(back->views[v].reference, q.views[v].reference);
+    ASSERT_EQ(back->views[v].hashes.size(), q.frames.size());
+    for (size_t i = 0; i < q.frames.size(); ++i) {
+      EXPECT_EQ(back->views[v].hashes[i].pdq, q.views[v].hashes[i].pdq);
+      EXPECT_EQ(back->views[v].hashes[i].quality, q.views[v].hashes[i].quality);
+    }
+  }
+  EXPECT_EQ(EncodeVideoFingerprint(*back), bytes);
+
+  // The reference form keeps only reference views; with none it is version 1.
+  VideoFingerprint ref = q;
+  ref.dihedrals = 1;
+  auto rback = DecodeVideoFingerprint(EncodeVideoFingerprint(ref));
+  ASSERT_TRUE(rback.ok());
+  ASSERT_EQ(rback->views.size(), 1u);
+  EXPECT_TRUE(rback->views[0].reference);
+  ref.views.erase(ref.views.begin());
+  EXPECT_EQ(EncodeVideoFingerprint(ref)[4], 1);
+
+  // Corrupt views: each is a clean kInvalidArgument.
+  const size_t views_at = bytes.size() - 2 * (17 + 33 * q.frames.size()) - 1;
+  auto expect_invalid = [&](std::vector<uint8_t> b, const char* what) {
+    auto r = DecodeVideoFingerprint(b);
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << what;
+  };
+  std::vector<uint8_t> b = bytes;
+  b[views_at] = 0;
+  expect_invalid(b, "zero views");
+  b = bytes;
+  b[views_at] = 17;
+  expect_invalid(b, "too many views");
+  b = bytes;
+  b[views_at + 1] = 2;
+  expect_invalid(b, "unknown flags");
+  b = bytes;
+  for (int i = 0; i < 4; ++i) b[views_at + 2 + i] = 0xff;  // x = NaN
+  expect_invalid(b, "NaN region");
+  b = bytes;
+  b[views_at + 1 + 17] = 101;
+  expect_invalid(b, "quality");
+  b = bytes;
+  b.pop_back();
+  expect_invalid(b, "truncated");
+  b = bytes;
+  b.push_back(0);
+  expect_invalid(b, "trailing byte");
+  b = std::vector<uint8_t>(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(views_at));
+  b[4] = 2;
+  expect_invalid(b, "version 2 without views");
+  b = EncodeVideoFingerprint(q);
+  b[5] = 1;  // claims a reference form: the frame size no longer matches
+  expect_invalid(b, "dihedrals");
+}
+
 }  // namespace
 }  // namespace chuqu::index

@@ -14,20 +14,38 @@
 
 namespace chuqu::media {
 
-// vPDQ-style frames every `seconds_per_frame` (0.5 s by default: segment bounds within 1 s
-// need >= 2 fps, docs/benchmarks.md "Video copy detection"). `dihedrals` = 8 for a query
-// (all PDQ dihedral variants, from one DCT), 1 for a reference. Errors as
-// VideoFrameReader::Open/ForEachFrame (unreadable, no video stream, oversized frames).
+struct VideoFingerprintOptions {
+  // vPDQ-style frames every `seconds_per_frame` (0.5 s: segment bounds within 1 s need
+  // >= 2 fps, docs/benchmarks.md "Video copy detection").
+  double seconds_per_frame = 0.5;
+  // 1 for a reference; 8 for a query (all PDQ dihedral variants, from one DCT, and the
+  // query-only views below).
+  int dihedrals = 1;
+  // Centred crops (side fractions) hashed for every frame and stored with a reference: a
+  // copy cropped to a fraction a of the sides and rescaled matches crop c directly when
+  // a ~ c, or through a query crop q when a ~ c / q.
+  std::vector<float> reference_crops = {0.7f};
+  // Query only: centred crops (q above), ...
+  std::vector<float> query_crops = {0.9f, 0.8f};
+  // ... the centred 16:9 region when the frames are taller or wider than 16:9 by more than
+  // 5 % (letterbox or pillarbox bars cut away), ...
+  bool letterbox_view = true;
+  // ... and picture-in-picture insets (video_regions.h FindInsets; up to max_insets views),
+  // found in and hashed for the first `inset_frames` sampled frames (their luma is kept in
+  // memory, at most 640x640 per frame).
+  int max_insets = 4;
+  int inset_frames = 240;
+};
+
+// The fingerprint of a video file for index::VideoMatcher: whole frames and the views above.
+// Errors as VideoFrameReader::Open/ForEachFrame (unreadable, no video stream, oversized
+// frames).
+Result<index::VideoFingerprint> ExtractVideoFingerprint(const std::string& path,
+                                                        const VideoFingerprintOptions& options);
+// Same with default options except these two.
 Result<index::VideoFingerprint> ExtractVideoFingerprint(const std::string& path,
                                                         double seconds_per_frame = 0.5,
                                                         int dihedrals = 1);
-
-// The views of a query video for VideoMatcher::Search: [0] as ExtractVideoFingerprint with 8
-// dihedrals; [1], only when the frames are taller or wider than 16:9 by more than 5 %, the
-// centred 16:9 region (letterbox or pillarbox bars of a 16:9 original cut away; one
-// orientation). Same errors as ExtractVideoFingerprint.
-Result<std::vector<index::VideoFingerprint>> ExtractVideoQuery(const std::string& path,
-                                                               double seconds_per_frame = 0.5);
 
 // The Chromaprint raw fingerprint of a file (= fpcalc -raw), as the audio matcher's value type.
 Result<index::AudioFingerprint> ExtractAudioFingerprint(const std::string& path);
