@@ -130,30 +130,7 @@ int main(int argc, char** argv) {
   std::printf("baseline: exact file hash micro-AP %.3f  recall %.3f\n", base.micro_ap,
               base.recall_at_p99);
 
-  std::map<std::string, std::pair<int, int>> family;
-  std::map<std::string, int> false_alarms, negatives;
-  std::vector<bool> hit(gt.size(), false), alarm(gt.size(), false);
-  for (const auto& x : scored) {
-    if (x.score < s.threshold) continue;
-    if (x.correct) hit[x.query] = true;
-    if (!x.correct) alarm[x.query] = true;
-  }
-  for (size_t qi = 0; qi < gt.size(); ++qi) {
-    if (gt[qi].original.empty()) {
-      negatives[gt[qi].Family()]++;
-      false_alarms[gt[qi].Family()] += alarm[qi];
-    } else {
-      auto& f = family[gt[qi].Family()];
-      f.first += hit[qi];
-      f.second++;
-    }
-  }
-  std::printf("\n| family | recall | copies | distractor false alarms |\n|---|---|---|---|\n");
-  for (const auto& [name, f] : family) {
-    std::printf("| %s | %.2f | %d | %d/%d |\n", name.c_str(),
-                static_cast<double>(f.first) / f.second, f.second, false_alarms[name],
-                negatives[name]);
-  }
+  bench::PrintFamilyTable(gt, scored, s.threshold);
   // Segment bounds for trim/embed (worst of the 4 bounds).
   int within = 0, counted = 0;
   double sum = 0;

@@ -1,6 +1,6 @@
 // Shared by bench/video_accuracy.cc and bench/audio_accuracy.cc: the media corpus ground truth
 // (shared/bench/make-media-corpus.sh, notes/media-corpus.md §3) and the scoring (micro-AP,
-// recall at precision >= 0.99, per-family recall). Header-only; benchmark code, exits on errors.
+// recall at precision >= 0.99, the per-family table). Header-only; benchmark code, exits on errors.
 #pragma once
 
 #include <time.h>
@@ -103,6 +103,37 @@ inline Summary Summarise(std::vector<Scored> scored, size_t positives) {
     }
   }
   return s;
+}
+
+// Per family at `threshold`, as a Markdown table: a copy counts as found if its original is
+// returned with score >= threshold; a distractor (no original) is a false alarm if anything
+// is returned at >= threshold.
+inline void PrintFamilyTable(const std::vector<GroundTruth>& gt, const std::vector<Scored>& scored,
+                             double threshold) {
+  std::map<std::string, std::pair<int, int>> family;  // found, copies
+  std::map<std::string, int> false_alarms, negatives;
+  std::vector<bool> hit(gt.size(), false), alarm(gt.size(), false);
+  for (const Scored& x : scored) {
+    if (x.score < threshold) continue;
+    if (x.correct) hit[x.query] = true;
+    if (!x.correct) alarm[x.query] = true;
+  }
+  for (size_t qi = 0; qi < gt.size(); ++qi) {
+    if (gt[qi].original.empty()) {
+      negatives[gt[qi].Family()]++;
+      false_alarms[gt[qi].Family()] += alarm[qi];
+    } else {
+      auto& f = family[gt[qi].Family()];
+      f.first += hit[qi];
+      f.second++;
+    }
+  }
+  std::printf("\n| family | recall | copies | distractor false alarms |\n|---|---|---|---|\n");
+  for (const auto& [name, f] : family) {
+    std::printf("| %s | %.2f | %d | %d/%d |\n", name.c_str(),
+                static_cast<double>(f.first) / f.second, f.second, false_alarms[name],
+                negatives[name]);
+  }
 }
 
 }  // namespace chuqu::bench
