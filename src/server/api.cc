@@ -1,7 +1,7 @@
 #include "server/api.h"
 
+#include <fcntl.h>
 #include <httplib.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ledger/bundle.h"
+#include "server/request.h"
 
 namespace chuqu::server {
 namespace {
@@ -22,135 +23,21 @@ using httplib::Request;
 using httplib::Response;
 
 bool IsJson(const Request& req) {
-  const std::string ct = req.get_header_value("Content-Type");
-  return ct == "application/json" || ct.rfind("application/json;", 0) == 0;
+  return IsJsonContentType(req.get_header_value("Content-Type"));
 }
 
-// A JSON object body with only `allowed` keys.
+// The parsers live in request.h (fuzzed without a socket); these adapt them to a Request.
 Result<json> JsonBody(const Request& req, std::initializer_list<std::string_view> allowed) {
-  if (!IsJson(req)) return Status::InvalidArgument("Content-Type must be application/json");
-  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::InvalidArgument("malformed JSON body");
-  if (!j.is_object()) return Status::InvalidArgument("JSON body must be an object");
-  for (const auto& [k, v] : j.items()) {
-    bool ok = false;
-    for (std::string_view a : allowed) ok = ok || k == a;
-    if (!ok) return Status::InvalidArgument("unknown field \"" + k + "\"");
-  }
-  return j;
+  return ParseJsonBody(req.get_header_value("Content-Type"), req.body, allowed);
 }
-
-Result<const json*> Field(const json& j, const char* key, bool required) {
-  auto it = j.find(key);
-  if (it == j.end()) {
-    if (required) return Status::InvalidArgument(std::string("missing field \"") + key + "\"");
-    return static_cast<const json*>(nullptr);
-  }
-  return &*it;
-}
-
 Result<std::string> Str(const json& j, const char* key, bool required, std::string def = "") {
-  CHUQU_ASSIGN_OR_RETURN(const json* v, Field(j, key, required));
-  if (v == nullptr) return def;
-  if (!v->is_string()) return Status::InvalidArgument(std::string("\"") + key + "\" must be a string");
-  return v->get<std::string>();
+  return JsonString(j, key, required, std::move(def));
 }
-
 Result<int64_t> Int(const json& j, const char* key, bool required, int64_t def = 0) {
-  CHUQU_ASSIGN_OR_RETURN(const json* v, Field(j, key, required));
-  if (v == nullptr) return def;
-  if (!v->is_number_integer()) {
-    return Status::InvalidArgument(std::string("\"") + key + "\" must be an integer");
-  }
-  return v->get<int64_t>();
+  return JsonInt(j, key, required, def);
 }
-
-Result<uint64_t> Id(const json& j, const char* key) {
-  CHUQU_ASSIGN_OR_RETURN(const json* v, Field(j, key, true));
-  if (!v->is_number_unsigned()) {
-    return Status::InvalidArgument(std::string("\"") + key + "\" must be a non-negative integer");
-  }
-  return v->get<uint64_t>();
-}
-
-Result<bool> Bool(const json& j, const char* key, bool def) {
-  CHUQU_ASSIGN_OR_RETURN(const json* v, Field(j, key, false));
-  if (v == nullptr) return def;
-  if (!v->is_boolean()) return Status::InvalidArgument(std::string("\"") + key + "\" must be a boolean");
-  return v->get<bool>();
-}
-
-Status CheckKeys(const json& j, std::string_view what,
-                 std::initializer_list<std::string_view> allowed) {
-  if (!j.is_object()) return Status::InvalidArgument(std::string(what) + " must be an object");
-  for (const auto& [k, v] : j.items()) {
-    bool ok = false;
-    for (std::string_view a : allowed) ok = ok || k == a;
-    if (!ok) return Status::InvalidArgument("unknown field \"" + k + "\" in " + std::string(what));
-  }
-  return Status::Ok();
-}
-
-Result<registry::WorkInfo> ParseWorkInfo(const json& j) {
-  CHUQU_RETURN_IF_ERROR(CheckKeys(j, "info", {"kind", "title", "creators", "ai_generated",
-                                              "digital_human", "owners", "attributes"}));
-  registry::WorkInfo info;
-  CHUQU_ASSIGN_OR_RETURN(info.kind, Str(j, "kind", false, "other"));
-  if (!registry::IsWorkKind(info.kind)) return Status::InvalidArgument("unknown work kind");
-  CHUQU_ASSIGN_OR_RETURN(info.title, Str(j, "title", false));
-  CHUQU_ASSIGN_OR_RETURN(info.ai_generated, Bool(j, "ai_generated", false));
-  CHUQU_ASSIGN_OR_RETURN(info.digital_human, Bool(j, "digital_human", false));
-  if (auto it = j.find("creators"); it != j.end()) {
-    if (!it->is_array()) return Status::InvalidArgument("\"creators\" must be an array");
-    for (const auto& c : *it) {
-      if (!c.is_string()) return Status::InvalidArgument("\"creators\" must hold strings");
-      info.creators.push_back(c.get<std::string>());
-    }
-  }
-  if (auto it = j.find("owners"); it != j.end()) {
-    if (!it->is_array()) return Status::InvalidArgument("\"owners\" must be an array");
-    for (const auto& o : *it) {
-      CHUQU_RETURN_IF_ERROR(CheckKeys(o, "owner", {"party", "basis_points"}));
-      registry::Share s;
-      CHUQU_ASSIGN_OR_RETURN(s.party, Str(o, "party", true));
-      CHUQU_ASSIGN_OR_RETURN(s.basis_points, Int(o, "basis_points", true));
-      info.owners.push_back(std::move(s));
-    }
-  }
-  if (auto it = j.find("attributes"); it != j.end()) {
-    if (!it->is_object()) return Status::InvalidArgument("\"attributes\" must be an object");
-    info.attributes = *it;
-  }
-  return info;
-}
-
-Result<registry::Fingerprints> ParseFingerprints(const json& j) {
-  CHUQU_RETURN_IF_ERROR(CheckKeys(j, "fingerprints",
-                                  {"media", "mime", "sha256", "size", "iscc", "meta_code",
-                                   "content_code", "data_code", "instance_code", "pdq",
-                                   "pdq_quality"}));
-  registry::Fingerprints fp;
-  CHUQU_ASSIGN_OR_RETURN(fp.media, Str(j, "media", true));
-  CHUQU_ASSIGN_OR_RETURN(fp.mime, Str(j, "mime", false));
-  CHUQU_ASSIGN_OR_RETURN(fp.sha256, Str(j, "sha256", false));
-  CHUQU_ASSIGN_OR_RETURN(int64_t size, Int(j, "size", false));
-  if (size < 0) return Status::InvalidArgument("\"size\" must be >= 0");
-  fp.size = static_cast<uint64_t>(size);
-  CHUQU_ASSIGN_OR_RETURN(fp.iscc, Str(j, "iscc", false));
-  CHUQU_ASSIGN_OR_RETURN(fp.meta_code, Str(j, "meta_code", false));
-  CHUQU_ASSIGN_OR_RETURN(fp.content_code, Str(j, "content_code", false));
-  CHUQU_ASSIGN_OR_RETURN(fp.data_code, Str(j, "data_code", false));
-  CHUQU_ASSIGN_OR_RETURN(fp.instance_code, Str(j, "instance_code", false));
-  CHUQU_ASSIGN_OR_RETURN(std::string pdq, Str(j, "pdq", false));
-  if (!pdq.empty()) {
-    CHUQU_ASSIGN_OR_RETURN(Hash256 h, Hash256::ParseHex(pdq));
-    fp.pdq = h;
-    fp.pdq_dihedral = {h};
-  }
-  CHUQU_ASSIGN_OR_RETURN(int64_t q, Int(j, "pdq_quality", false));
-  fp.pdq_quality = static_cast<int>(q);
-  return fp;
-}
+Result<uint64_t> Id(const json& j, const char* key) { return JsonId(j, key); }
+Result<bool> Bool(const json& j, const char* key, bool def) { return JsonBool(j, key, def); }
 
 json MatchJson(const registry::Match& m) {
   return {{"work", m.work},
@@ -180,17 +67,49 @@ void ReplyWrite(Response& res, const registry::WriteResult& w) {
   Reply(res, 201, {{"index", w.index}, {"entry", ParsedEntry(w.entry)}, {"receipt", w.receipt}});
 }
 
-// A spooled upload, removed when it goes out of scope.
+// The client's file name without directories and extension, for the spooled upload: ASCII
+// letters, digits, space, '-', '_' and non-ASCII bytes kept, at most 100 bytes; else "upload".
+std::string UploadStem(std::string_view filename) {
+  if (size_t slash = filename.find_last_of("/\\"); slash != std::string_view::npos) {
+    filename.remove_prefix(slash + 1);
+  }
+  if (size_t dot = filename.rfind('.'); dot != std::string_view::npos) {
+    filename = filename.substr(0, dot);
+  }
+  std::string stem;
+  for (char c : filename.substr(0, 100)) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' ||
+        c == '-' || c == '_' || u >= 0x80) {
+      stem.push_back(c);
+    }
+  }
+  return stem.empty() ? "upload" : stem;
+}
+
+// A spooled upload, DIR/upload-XXXXXX/<stem><ext>, removed when it goes out of scope. The
+// registry takes a work's default title and ISCC Meta-Code from the file name, so the name is
+// the client's (UploadStem), never random: a retried upload gives the same entry body, as an
+// Idempotency-Key retry needs (docs/api.md).
 class TempFile {
  public:
   ~TempFile() {
     if (!path_.empty()) unlink(path_.c_str());
+    if (!dir_.empty()) rmdir(dir_.c_str());
   }
-  Status Write(const std::string& dir, std::string_view ext, std::string_view data) {
-    std::string tmpl = dir + "/upload-XXXXXX" + std::string(ext);
-    const int fd = mkstemps(tmpl.data(), static_cast<int>(ext.size()));
-    if (fd < 0) return Status::IOError("cannot create an upload file in " + dir);
-    path_ = tmpl;
+  Status Write(const std::string& dir, std::string_view filename, std::string_view ext,
+               std::string_view data) {
+    std::string tmpl = dir + "/upload-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      return Status::IOError("cannot create an upload directory in " + dir);
+    }
+    dir_ = tmpl;
+    path_ = dir_ + "/" + UploadStem(filename) + std::string(ext);
+    const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      path_.clear();
+      return Status::IOError("cannot create an upload file in " + dir);
+    }
     size_t off = 0;
     while (off < data.size()) {
       const ssize_t n = write(fd, data.data() + off, data.size() - off);
@@ -206,21 +125,9 @@ class TempFile {
   const std::string& path() const { return path_; }
 
  private:
+  std::string dir_;
   std::string path_;
 };
-
-// ".txt" from "poem.TXT"; only 1..8 ASCII letters/digits, else "" (media sniffing decides).
-std::string SafeExtension(const std::string& filename) {
-  const size_t dot = filename.rfind('.');
-  if (dot == std::string::npos) return "";
-  std::string ext = filename.substr(dot + 1);
-  if (ext.empty() || ext.size() > 8) return "";
-  for (char& c : ext) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return "";
-  }
-  return "." + ext;
-}
 
 // The content of an upload: multipart part "file" (other parts only from `allowed_parts`),
 // or a raw application/octet-stream body. Spooled to a file for the media extractors.
@@ -236,15 +143,41 @@ Status SpoolUpload(const Request& req, const std::string& dir, TempFile& out,
       return Status::InvalidArgument("exactly one form part \"file\" is required");
     }
     const auto& f = req.get_file_value("file");
-    return out.Write(dir, SafeExtension(f.filename), f.content);
+    return out.Write(dir, f.filename, SafeExtension(f.filename), f.content);
   }
   const std::string ct = req.get_header_value("Content-Type");
   if (ct == "application/octet-stream" || ct.rfind("text/plain", 0) == 0) {
     if (req.body.empty()) return Status::InvalidArgument("empty upload");
-    return out.Write(dir, ct.rfind("text/plain", 0) == 0 ? ".txt" : "", req.body);
+    return out.Write(dir, "", ct.rfind("text/plain", 0) == 0 ? ".txt" : "", req.body);
   }
   return Status::InvalidArgument(
       "Content-Type must be multipart/form-data, application/octet-stream or text/plain");
+}
+
+// The Idempotency-Key header of a custodial write (docs/api.md): "" when absent.
+Result<std::string> IdempotencyKey(const Request& req) {
+  if (!req.has_header("Idempotency-Key")) return std::string();
+  std::string key = req.get_header_value("Idempotency-Key");
+  CHUQU_RETURN_IF_ERROR(CheckIdempotencyKey(key));
+  return key;
+}
+
+// A write the registry refused. When the refusal is about `key` (already applied, or used for
+// another request), the 409 body also names the applied entry: "index", and "work" for a
+// registration replayed with the same content.
+Status WriteRefused(registry::Registry& registry, const Status& s, const std::string& party,
+                    const std::string& key, bool work, Response& res) {
+  if (key.empty() || (s.code() != StatusCode::kAlreadyExists &&
+                      s.code() != StatusCode::kFailedPrecondition)) {
+    return s;
+  }
+  Result<std::optional<uint64_t>> applied = registry.FindRequest(party, key);
+  if (!applied.ok() || !applied->has_value()) return s;
+  json body = json::parse(ErrorBody(s));
+  body["index"] = **applied;
+  if (work && s.code() == StatusCode::kAlreadyExists) body["work"] = **applied;
+  Reply(res, 409, body);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -292,6 +225,7 @@ Result<registry::PartyKey> Api::SigningKey(const std::string& party) {
 void Api::AddRoutes(Server& server) {
   server.Route("POST", "/v1/works", "/v1/works", Auth::kRequired,
                [this](const Request& req, Response& res, const Caller& caller) -> Status {
+                 CHUQU_ASSIGN_OR_RETURN(std::string idem, IdempotencyKey(req));
                  Result<registry::RegisterResult> r = Status::Internal("unset");
                  if (IsJson(req)) {
                    CHUQU_ASSIGN_OR_RETURN(json j, JsonBody(req, {"fingerprints", "info"}));
@@ -304,20 +238,21 @@ void Api::AddRoutes(Server& server) {
                      CHUQU_ASSIGN_OR_RETURN(info, ParseWorkInfo(j["info"]));
                    }
                    CHUQU_ASSIGN_OR_RETURN(auto key, SigningKey(*caller.party));
-                   r = registry_.RegisterFingerprints(key, fp, info);
+                   r = registry_.RegisterFingerprints(key, fp, info, idem);
                  } else {
                    TempFile file;
                    CHUQU_RETURN_IF_ERROR(SpoolUpload(req, tmp_dir_, file, {"info"}));
                    registry::WorkInfo info;
                    if (req.has_file("info")) {
-                     json j = json::parse(req.get_file_value("info").content, nullptr, false);
-                     if (j.is_discarded()) return Status::InvalidArgument("\"info\" is not JSON");
-                     CHUQU_ASSIGN_OR_RETURN(info, ParseWorkInfo(j));
+                     CHUQU_ASSIGN_OR_RETURN(info,
+                                            ParseWorkInfoPart(req.get_file_value("info").content));
                    }
                    CHUQU_ASSIGN_OR_RETURN(auto key, SigningKey(*caller.party));
-                   r = registry_.RegisterFile(key, file.path(), info);
+                   r = registry_.RegisterFile(key, file.path(), info, idem);
                  }
-                 if (!r.ok()) return r.status();
+                 if (!r.ok()) {
+                   return WriteRefused(registry_, r.status(), *caller.party, idem, true, res);
+                 }
                  Reply(res, 201,
                        {{"work", r->work},
                         {"index", r->index},
@@ -378,9 +313,7 @@ void Api::AddRoutes(Server& server) {
   server.Route("GET", R"(/v1/parties/([^/]+)/next-seq)", "/v1/parties/{party}/next-seq",
                Auth::kNone, [this](const Request& req, Response& res, const Caller&) -> Status {
                  const std::string p = req.matches[1].str();
-                 if (p.size() != 64 || p.find_first_not_of("0123456789abcdef") != std::string::npos) {
-                   return Status::InvalidArgument("party must be 64 lower-case hex digits");
-                 }
+                 CHUQU_RETURN_IF_ERROR(CheckPartyId(p));
                  Reply(res, 200, {{"party", p}, {"next_seq", registry_.NextSeq(p)}});
                  return Status::Ok();
                });
@@ -393,30 +326,13 @@ void Api::AddRoutes(Server& server) {
                [this](const Request& req, Response& res, const Caller& caller) -> Status {
                  CHUQU_ASSIGN_OR_RETURN(json j, JsonBody(req, {"entry", "blobs"}));
                  CHUQU_ASSIGN_OR_RETURN(std::string entry, Str(j, "entry", true));
-                 json e = json::parse(entry, nullptr, false);
-                 if (e.is_discarded() || !e.is_object()) {
-                   return Status::InvalidArgument("\"entry\" is not a JSON object");
-                 }
-                 CHUQU_ASSIGN_OR_RETURN(std::string party, Str(e, "party", true));
+                 CHUQU_ASSIGN_OR_RETURN(std::string party, SignedEntryParty(entry));
                  if (party != *caller.party) {
                    return Status::PermissionDenied("the entry's party is not the token's party");
                  }
                  std::vector<std::string> blobs;
                  if (auto it = j.find("blobs"); it != j.end()) {
-                   if (!it->is_array()) return Status::InvalidArgument("\"blobs\" must be an array");
-                   for (const auto& b : *it) {
-                     if (!b.is_string()) return Status::InvalidArgument("blobs are base64 strings");
-                     const std::string& s = b.get_ref<const std::string&>();
-                     std::string raw(s.size(), '\0');
-                     size_t len = 0;
-                     if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(),
-                                           s.data(), s.size(), nullptr, &len, nullptr,
-                                           sodium_base64_VARIANT_ORIGINAL) != 0) {
-                       return Status::InvalidArgument("a blob is not valid base64");
-                     }
-                     raw.resize(len);
-                     blobs.push_back(std::move(raw));
-                   }
+                   CHUQU_ASSIGN_OR_RETURN(blobs, ParseBlobs(*it));
                  }
                  CHUQU_ASSIGN_OR_RETURN(auto w, registry_.Submit(std::move(entry), std::move(blobs)));
                  ReplyWrite(res, w);
@@ -428,9 +344,13 @@ void Api::AddRoutes(Server& server) {
                  CHUQU_ASSIGN_OR_RETURN(uint64_t work, Id(j, "work"));
                  CHUQU_ASSIGN_OR_RETURN(std::string to, Str(j, "to", true));
                  CHUQU_ASSIGN_OR_RETURN(int64_t bp, Int(j, "basis_points", true));
+                 CHUQU_ASSIGN_OR_RETURN(std::string idem, IdempotencyKey(req));
                  CHUQU_ASSIGN_OR_RETURN(auto key, SigningKey(*caller.party));
-                 CHUQU_ASSIGN_OR_RETURN(auto w, registry_.Transfer(key, work, to, bp));
-                 ReplyWrite(res, w);
+                 auto w = registry_.Transfer(key, work, to, bp, idem);
+                 if (!w.ok()) {
+                   return WriteRefused(registry_, w.status(), *caller.party, idem, false, res);
+                 }
+                 ReplyWrite(res, *w);
                  return Status::Ok();
                });
   server.Route("POST", "/v1/offers", "/v1/offers", Auth::kRequired,
@@ -447,9 +367,13 @@ void Api::AddRoutes(Server& server) {
                  CHUQU_ASSIGN_OR_RETURN(o.pay_after_use, Bool(j, "pay_after_use", false));
                  CHUQU_ASSIGN_OR_RETURN(o.territory, Str(j, "territory", false, o.territory));
                  CHUQU_ASSIGN_OR_RETURN(o.term, Str(j, "term", false));
+                 CHUQU_ASSIGN_OR_RETURN(std::string idem, IdempotencyKey(req));
                  CHUQU_ASSIGN_OR_RETURN(auto key, SigningKey(*caller.party));
-                 CHUQU_ASSIGN_OR_RETURN(auto w, registry_.OfferLicence(key, o));
-                 ReplyWrite(res, w);
+                 auto w = registry_.OfferLicence(key, o, idem);
+                 if (!w.ok()) {
+                   return WriteRefused(registry_, w.status(), *caller.party, idem, false, res);
+                 }
+                 ReplyWrite(res, *w);
                  return Status::Ok();
                });
   server.Route("POST", R"(/v1/offers/([^/]+)/accept)", "/v1/offers/{id}/accept", Auth::kRequired,
@@ -458,9 +382,13 @@ void Api::AddRoutes(Server& server) {
                  if (!req.body.empty()) {
                    CHUQU_RETURN_IF_ERROR(JsonBody(req, {}).status());
                  }
+                 CHUQU_ASSIGN_OR_RETURN(std::string idem, IdempotencyKey(req));
                  CHUQU_ASSIGN_OR_RETURN(auto key, SigningKey(*caller.party));
-                 CHUQU_ASSIGN_OR_RETURN(auto w, registry_.AcceptLicence(key, offer));
-                 ReplyWrite(res, w);
+                 auto w = registry_.AcceptLicence(key, offer, idem);
+                 if (!w.ok()) {
+                   return WriteRefused(registry_, w.status(), *caller.party, idem, false, res);
+                 }
+                 ReplyWrite(res, *w);
                  return Status::Ok();
                });
   server.Route("POST", "/v1/claims", "/v1/claims", Auth::kRequired,
@@ -469,9 +397,13 @@ void Api::AddRoutes(Server& server) {
                  CHUQU_ASSIGN_OR_RETURN(uint64_t work, Id(j, "work"));
                  CHUQU_ASSIGN_OR_RETURN(std::string reason, Str(j, "reason", true));
                  json evidence = j.contains("evidence") ? j["evidence"] : json::object();
+                 CHUQU_ASSIGN_OR_RETURN(std::string idem, IdempotencyKey(req));
                  CHUQU_ASSIGN_OR_RETURN(auto key, SigningKey(*caller.party));
-                 CHUQU_ASSIGN_OR_RETURN(auto w, registry_.Claim(key, work, reason, evidence));
-                 ReplyWrite(res, w);
+                 auto w = registry_.Claim(key, work, reason, evidence, idem);
+                 if (!w.ok()) {
+                   return WriteRefused(registry_, w.status(), *caller.party, idem, false, res);
+                 }
+                 ReplyWrite(res, *w);
                  return Status::Ok();
                });
   server.Route("POST", R"(/v1/claims/([^/]+)/answer)", "/v1/claims/{id}/answer", Auth::kRequired,
@@ -479,9 +411,13 @@ void Api::AddRoutes(Server& server) {
                  CHUQU_ASSIGN_OR_RETURN(uint64_t claim, ParseId(req.matches[1].str()));
                  CHUQU_ASSIGN_OR_RETURN(json j, JsonBody(req, {"text"}));
                  CHUQU_ASSIGN_OR_RETURN(std::string text, Str(j, "text", true));
+                 CHUQU_ASSIGN_OR_RETURN(std::string idem, IdempotencyKey(req));
                  CHUQU_ASSIGN_OR_RETURN(auto key, SigningKey(*caller.party));
-                 CHUQU_ASSIGN_OR_RETURN(auto w, registry_.Answer(key, claim, text));
-                 ReplyWrite(res, w);
+                 auto w = registry_.Answer(key, claim, text, idem);
+                 if (!w.ok()) {
+                   return WriteRefused(registry_, w.status(), *caller.party, idem, false, res);
+                 }
+                 ReplyWrite(res, *w);
                  return Status::Ok();
                });
   server.Route("POST", R"(/v1/claims/([^/]+)/resolve)", "/v1/claims/{id}/resolve",
@@ -491,9 +427,13 @@ void Api::AddRoutes(Server& server) {
                  CHUQU_ASSIGN_OR_RETURN(json j, JsonBody(req, {"outcome", "note"}));
                  CHUQU_ASSIGN_OR_RETURN(std::string outcome, Str(j, "outcome", true));
                  CHUQU_ASSIGN_OR_RETURN(std::string note, Str(j, "note", false));
+                 CHUQU_ASSIGN_OR_RETURN(std::string idem, IdempotencyKey(req));
                  CHUQU_ASSIGN_OR_RETURN(auto key, SigningKey(*caller.party));
-                 CHUQU_ASSIGN_OR_RETURN(auto w, registry_.Resolve(key, claim, outcome, note));
-                 ReplyWrite(res, w);
+                 auto w = registry_.Resolve(key, claim, outcome, note, idem);
+                 if (!w.ok()) {
+                   return WriteRefused(registry_, w.status(), *caller.party, idem, false, res);
+                 }
+                 ReplyWrite(res, *w);
                  return Status::Ok();
                });
 }

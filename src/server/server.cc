@@ -109,6 +109,7 @@ Server::~Server() = default;
 
 void Server::Route(std::string_view method, const std::string& pattern, std::string route,
                    Auth auth, Handler handler) {
+  routes_.push_back({std::string(method), route, auth});
   auto wrapped = [this, route = std::move(route), auth, handler = std::move(handler)](
                      const httplib::Request& req, httplib::Response& res) {
     tl_route = route;
@@ -166,7 +167,9 @@ void Server::AddLogRoutes() {
           res.set_content(cp->note, "text/plain; charset=utf-8");
           return Status::Ok();
         });
-  Route("GET", R"(/log/(tile/.*))", "/log/tile", Auth::kNone,
+  // Two routes (entry bundles first: httplib tries patterns in order) so that metrics and
+  // docs/openapi.yaml name them apart; one handler, ParseTilePath tells them apart.
+  Handler tile_handler =
         [this](const httplib::Request& req, httplib::Response& res, const Caller&) -> Status {
           auto parsed = ledger::ParseTilePath(req.matches[1].str());
           if (!parsed.ok()) return Status::NotFound("bad tile path: " + parsed.status().message());
@@ -203,7 +206,9 @@ void Server::AddLogRoutes() {
                                                       : "public, max-age=60");
           res.set_content(std::move(body), "application/octet-stream");
           return Status::Ok();
-        });
+        };
+  Route("GET", R"(/log/(tile/entries/.*))", "/log/tile/entries/{N}", Auth::kNone, tile_handler);
+  Route("GET", R"(/log/(tile/.*))", "/log/tile/{L}/{N}", Auth::kNone, std::move(tile_handler));
 }
 
 Status Server::Bind() {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "chuqu/status.h"
 #include "server/http_util.h"
@@ -56,6 +57,13 @@ using Handler = std::function<Status(const httplib::Request&, httplib::Response&
 
 enum class Auth { kNone, kRequired };
 
+// A registered route as documented (docs/openapi.yaml lists exactly these).
+struct RouteInfo {
+  std::string method;  // "GET", "POST", ...
+  std::string route;   // template name, e.g. "/v1/works/{id}"
+  Auth auth = Auth::kNone;
+};
+
 class Server {
  public:
   // `store` serves /log/ and must outlive the Server; `tokens` may be null (then every route
@@ -70,6 +78,8 @@ class Server {
   void Route(std::string_view method, const std::string& pattern, std::string route, Auth auth,
              Handler handler);
   Metrics& metrics() { return metrics_; }
+  // Every route added so far, in the order added.
+  const std::vector<RouteInfo>& routes() const { return routes_; }
 
   // Binds host:port. Unavailable if the address cannot be bound.
   [[nodiscard]] Status Bind();
@@ -85,6 +95,7 @@ class Server {
   TokenStore* tokens_;
   std::unique_ptr<httplib::Server> http_;
   Metrics metrics_;
+  std::vector<RouteInfo> routes_;
   RateLimiter limiter_;
   int port_ = 0;
   std::atomic<bool> stop_requested_{false};
