@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -114,6 +115,23 @@ std::vector<Code256> LoadRealPdq() {
   return out;
 }
 
+// Real PDQ hashes of still images: the CSV `chuqu hash --algo pdq` prints ("hex,quality,
+// file"), named by the environment variable CHUQU_BENCH_IMAGE_PDQ (docs/benchmarks.md says
+// how it was made from the image corpus). Copies of one original are a few bits apart.
+std::vector<Code256> LoadImagePdq() {
+  std::vector<Code256> out;
+  const char* path = std::getenv("CHUQU_BENCH_IMAGE_PDQ");
+  if (path == nullptr) return out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() < 65 || line[64] != ',') continue;
+    auto hash = Hash256::ParseHex(line.substr(0, 64));
+    if (hash.ok()) out.push_back(PdqCode(*hash));
+  }
+  return out;
+}
+
 template <size_t kWords>
 struct Dataset {
   std::vector<uint64_t> ids;
@@ -123,7 +141,8 @@ struct Dataset {
 
 // kind: "random" (uniform codes; queries = stored codes with 0..qflip bits flipped),
 // "clustered" (perturbations of 0..16 bits around 5,000 random centres; simulated),
-// "real" (the real vPDQ frame hashes, then copies of them with 0..16 bits flipped up to n).
+// "real" (the real vPDQ frame hashes, then copies of them with 0..16 bits flipped up to n),
+// "image" (the same with the real PDQ hashes of the image corpus).
 template <size_t kWords>
 Dataset<kWords> MakeDataset(const std::string& kind, size_t n, uint32_t qflip) {
   std::mt19937_64 rng(42);
@@ -134,17 +153,18 @@ Dataset<kWords> MakeDataset(const std::string& kind, size_t n, uint32_t qflip) {
     centres.resize(5000);
     for (auto& c : centres)
       for (auto& w : c) w = rng();
-  } else if (kind == "real") {
-    if constexpr (kWords == 4) centres = LoadRealPdq();
+  } else if (kind == "real" || kind == "image") {
+    if constexpr (kWords == 4) centres = kind == "real" ? LoadRealPdq() : LoadImagePdq();
     if (centres.empty()) {
-      std::fprintf(stderr, "no real PDQ hashes under %s/vpdq\n", CHUQU_SHARED_DATA);
+      std::fprintf(stderr, "no real PDQ hashes (%s)\n",
+                   kind == "real" ? CHUQU_SHARED_DATA "/vpdq" : "set CHUQU_BENCH_IMAGE_PDQ");
       std::exit(1);
     }
   }
   for (size_t i = 0; i < n; ++i) {
     if (centres.empty()) {
       for (auto& w : d.codes[i]) w = rng();
-    } else if (kind == "real" && i < centres.size()) {
+    } else if ((kind == "real" || kind == "image") && i < centres.size()) {
       d.codes[i] = centres[i];
     } else {
       d.codes[i] = FlipBits(centres[rng() % centres.size()], rng() % 17, rng);
@@ -441,6 +461,10 @@ void RegisterAll() {
   Register<4>({"clustered", 10'000'000, 31, 0}, 31, {"flat", "mh16x16n1"});
   Register<4>({"real", 10'000'000, 31, 0}, 31, {"flat", "mh16x16n1"});
   Register<4>({"real", 10'000'000, 31, 10}, 31, {});
+  if (std::getenv("CHUQU_BENCH_IMAGE_PDQ") != nullptr) {
+    Register<4>({"image", 10'000'000, 31, 0}, 31, {});
+    Register<4>({"image", 10'000'000, 31, 10}, 31, {});
+  }
 }
 
 }  // namespace

@@ -68,6 +68,13 @@ bool CpuSupports(ScanKernel kernel);
 template <size_t kWords>
 size_t FilterWithin(const BinaryCode<kWords>* codes, size_t n, const BinaryCode<kWords>& query,
                     uint32_t radius, uint32_t* hit_index, uint16_t* hit_distance);
+// Sketch filter: writes the positions i < n (ascending) with
+// popcount(sketches[i] ^ query) <= bound to hit_index and returns how many.
+// REQUIRES: hit_index has n entries.
+size_t FilterSketch32(const uint32_t* sketches, size_t n, uint32_t query, uint32_t bound,
+                      uint32_t* hit_index);
+size_t FilterSketch32With(ScanKernel kernel, const uint32_t* sketches, size_t n, uint32_t query,
+                          uint32_t bound, uint32_t* hit_index);
 template <size_t kWords>
 size_t FilterWithinWith(ScanKernel kernel, const BinaryCode<kWords>* codes, size_t n,
                         const BinaryCode<kWords>& query, uint32_t radius, uint32_t* hit_index,

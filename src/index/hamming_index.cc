@@ -342,8 +342,8 @@ Status MihHammingIndex<kWords>::Build(std::span<const uint64_t> ids, std::span<c
                                    std::to_string(kMaxSubstringBits) + " bits)");
   }
   // Slots in id order. The store usually hands ids over ascending: then no sort is needed.
-  std::vector<Code> sorted_codes;
-  std::vector<uint64_t> sorted_ids;
+  HugeVector<Code> sorted_codes;
+  HugeVector<uint64_t> sorted_ids;
   if (std::is_sorted(ids.begin(), ids.end())) {
     sorted_codes.assign(codes.begin(), codes.end());
     sorted_ids.assign(ids.begin(), ids.end());
@@ -381,12 +381,15 @@ void MihHammingIndex<kWords>::BuildTables(uint32_t m) {
   const size_t n = codes_.size();
   tables_.assign(m, Table{});
   uint32_t bit = 0;
+  for (uint32_t t = 0; t < m; ++t) {
+    tables_[t].bit_offset = bit;
+    tables_[t].bits = kBits / m + (t < kBits % m ? 1 : 0);
+    bit += tables_[t].bits;
+  }
+  CHUQU_CHECK(bit == kBits);
   std::vector<uint32_t> keys(n);
   for (uint32_t t = 0; t < m; ++t) {
     Table& table = tables_[t];
-    table.bit_offset = bit;
-    table.bits = kBits / m + (t < kBits % m ? 1 : 0);
-    bit += table.bits;
     // Counting sort of slots by substring value; stable, so buckets list slots in order.
     table.offsets.assign((size_t{1} << table.bits) + 1, 0);
     for (size_t i = 0; i < n; ++i) {
@@ -396,14 +399,24 @@ void MihHammingIndex<kWords>::BuildTables(uint32_t m) {
     for (size_t v = 1; v < table.offsets.size(); ++v) table.offsets[v] += table.offsets[v - 1];
     table.postings.resize(n);
     std::vector<uint32_t> cursor(table.offsets.begin(), table.offsets.end() - 1);
-    if constexpr (kInlineCodes) table.codes.resize(n);
+    if constexpr (kInlineSketch) {
+      table.sketch.resize(n);
+      const uint32_t window = (table.bit_offset + table.bits) % kBits;
+      for (uint32_t k = 0; k < 32; ++k) {
+        const uint32_t b = (window + k) % kBits;
+        for (uint32_t v = 0; v < m; ++v) {
+          if (b >= tables_[v].bit_offset && b < tables_[v].bit_offset + tables_[v].bits) {
+            table.sketch_tables |= uint64_t{1} << v;
+          }
+        }
+      }
+    }
     for (size_t i = 0; i < n; ++i) {
       const uint32_t pos = cursor[keys[i]]++;
       table.postings[pos] = static_cast<uint32_t>(i);
-      if constexpr (kInlineCodes) table.codes[pos] = codes_[i];
+      if constexpr (kInlineSketch) table.sketch[pos] = Sketch(codes_[i], table);
     }
   }
-  CHUQU_CHECK(bit == kBits);
 }
 
 template <size_t kWords>
@@ -474,7 +487,7 @@ size_t MihHammingIndex<kWords>::MemoryBytes() const {
                  pending_position_.bucket_count() * sizeof(void*);
   for (const Table& t : tables_) {
     bytes += t.offsets.capacity() * sizeof(uint32_t) + t.postings.capacity() * sizeof(uint32_t) +
-             t.codes.capacity() * sizeof(Code);
+             t.sketch.capacity() * sizeof(uint32_t);
   }
   return bytes;
 }
@@ -488,17 +501,21 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, size
   for (uint32_t t = 0; t < m; ++t) qsub[t] = Substring(query, tables_[t]);
   // Shells in the order of Norouzi et al.'s k-NN search (§4.2): shell j = s*m + t holds the
   // keys of table t at exactly distance s from the query's substring. After shells 0..j
-  // every code within distance j has been a candidate (Prop. 2 with r = j), so once `cap`
-  // hits lie within j no later shell can change the first `cap` by (distance, id): the
-  // search stops there. A full search (cap not reached) probes exactly the radius-r balls.
-  size_t found_within = 0;                 // hits with distance <= the current shell
-  std::vector<uint32_t> later(radius + 1);  // hits by distance, beyond the current shell
-  auto record = [&](uint32_t slot, uint32_t distance, uint32_t shell) {
+  // every code within distance j has been a candidate (Prop. 2 with r = j).
+  // `limit` is the smallest distance within which `cap` hits lie (or `radius`): a code
+  // farther than it cannot enter the first `cap` by (distance, id), so candidates are
+  // filtered at `limit`, and the search is complete once the shells pass it. A full search
+  // (cap never reached) probes exactly the radius-r balls.
+  uint32_t limit = radius;
+  size_t within_limit = 0;                     // hits with distance <= limit
+  std::vector<uint32_t> by_distance(radius + 1);  // hits by distance
+  auto record = [&](uint32_t slot, uint32_t distance) {
+    if (distance > limit) return;  // `limit` fell while a block was being filtered
     hits->push_back({slot, distance});
-    if (distance <= shell) {
-      ++found_within;
-    } else {
-      ++later[distance];
+    ++by_distance[distance];
+    ++within_limit;
+    while (limit > 0 && within_limit - by_distance[limit] >= cap) {
+      within_limit -= by_distance[limit--];
     }
   };
   struct Range {
@@ -512,22 +529,20 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, size
   // after the query) skips the gather of a code already met in an earlier shell.
   ScratchBits* seen = nullptr;
   std::vector<uint32_t> cand;
-  if constexpr (!kInlineCodes) {
+  if constexpr (!kInlineSketch) {
     seen = &ThreadScratch();
     if (seen->bits.size() < (codes_.size() + 63) / 64) seen->bits.resize((codes_.size() + 63) / 64);
   }
   std::vector<uint32_t> marked;  // slots set in `seen`
   auto clear_seen = [&] {
-    if constexpr (!kInlineCodes) {
+    if constexpr (!kInlineSketch) {
       for (uint32_t slot : marked) seen->bits[slot >> 6] = 0;
     }
   };
   double cost = 0;
   size_t probes = 0, candidates = 0;
   bool complete = true;
-  for (uint32_t shell = 0; shell <= radius; ++shell) {
-    if (found_within >= cap) break;  // hits within shell - 1, which is complete
-    found_within += later[shell];
+  for (uint32_t shell = 0; shell <= limit; ++shell) {
     const uint32_t t = shell % m, s = shell / m;
     const Table& table = tables_[t];
     if (s > table.bits) continue;
@@ -562,37 +577,54 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, size
       break;
     }
     // Pass 2: verify with the fused distance filter.
-    if constexpr (kInlineCodes) {
-      // Codes beside the postings: a sequential scan per bucket. A hit is kept only in its
-      // first shell, min over u of (substring-u distance)*m + u.
+    if constexpr (kInlineSketch) {
+      // Sketches beside the postings, scanned in sequence. A code first met in this shell
+      // has every substring v at least min_v = s (+1 for v < t), so the substrings the
+      // sketch overlaps sum to at most limit - (sum of min_v outside it): the sketch
+      // distance is bounded by that. Survivors' codes are fetched and checked in full; a
+      // hit is kept only in its first shell, min over u of (substring-u distance)*m + u.
+      uint32_t outside = 0;
+      for (uint32_t v = 0; v < m; ++v) {
+        if (((table.sketch_tables >> v) & 1) == 0) outside += s + (v < t ? 1 : 0);
+      }
+      const uint32_t bound = limit - std::min(limit, outside);
+      const uint32_t qsketch = Sketch(query, table);
+      cand.clear();
       auto first_here = [&](const Code& code) {
         for (uint32_t u = 0; u < m; ++u) {
           if (u == t) continue;
-          const uint32_t e = static_cast<uint32_t>(std::popcount(Substring(code, tables_[u]) ^ qsub[u]));
+          const auto e = static_cast<uint32_t>(std::popcount(Substring(code, tables_[u]) ^ qsub[u]));
           if (e * m + u < shell) return false;
         }
         return true;
       };
       for (size_t r = 0; r < ranges.size(); ++r) {
         if (r + 4 < ranges.size()) {  // start the next buckets' misses early
-          const Code* p = table.codes.data() + ranges[r + 4].begin;
+          const uint32_t* p = table.sketch.data() + ranges[r + 4].begin;
           const uint32_t len = ranges[r + 4].end - ranges[r + 4].begin;
-          for (uint32_t line = 0; line < std::min<uint32_t>(len, 64); line += 8) {
+          for (uint32_t line = 0; line < std::min<uint32_t>(len, 256); line += 16) {
             __builtin_prefetch(p + line);
           }
         }
         for (uint32_t i = ranges[r].begin; i < ranges[r].end; i += kGatherBlock) {
           const size_t count = std::min<size_t>(kGatherBlock, ranges[r].end - i);
-          const size_t n_hits = FilterWithin<kWords>(table.codes.data() + i, count, query, radius,
-                                                     hit_index, hit_distance);
-          for (size_t h = 0; h < n_hits; ++h) {
-            const uint32_t pos = i + hit_index[h];
-            const uint32_t slot = table.postings[pos];
-            if (!IsDead(slot) && first_here(table.codes[pos])) {
-              record(slot, hit_distance[h], shell);
-            }
+          const size_t survivors =
+              FilterSketch32(table.sketch.data() + i, count, qsketch, bound, hit_index);
+          for (size_t h = 0; h < survivors; ++h) {
+            __builtin_prefetch(&table.postings[i + hit_index[h]]);
+            cand.push_back(i + hit_index[h]);
           }
         }
+      }
+      // Survivors cost two dependent misses (posting, then code): overlap them across the
+      // whole shell.
+      for (uint32_t& pos : cand) {
+        pos = table.postings[pos];
+        __builtin_prefetch(&codes_[pos]);
+      }
+      for (const uint32_t slot : cand) {
+        const uint32_t d = HammingDistance(codes_[slot], query);
+        if (d <= limit && !IsDead(slot) && first_here(codes_[slot])) record(slot, d);
       }
     } else {
       cand.clear();
@@ -617,10 +649,10 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, size
           block[j] = codes_[cand[base + j]];
         }
         const size_t n_hits =
-            FilterWithin<kWords>(block, count, query, radius, hit_index, hit_distance);
+            FilterWithin<kWords>(block, count, query, limit, hit_index, hit_distance);
         for (size_t h = 0; h < n_hits; ++h) {
           const uint32_t slot = cand[base + hit_index[h]];
-          if (!IsDead(slot)) record(slot, hit_distance[h], shell);
+          if (!IsDead(slot)) record(slot, hit_distance[h]);
         }
       }
     }

@@ -14,6 +14,7 @@
 // Thread-safety: const methods may run concurrently; Add/Remove/Build need exclusive access.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -23,6 +24,7 @@
 
 #include "chuqu/status.h"
 #include "index/hamming.h"
+#include "index/huge_pages.h"
 
 namespace chuqu::index {
 
@@ -155,22 +157,30 @@ class MihHammingIndex final : public HammingIndex<kWords> {
   struct Table {
     uint32_t bit_offset = 0;  // first bit of the substring in the code
     uint32_t bits = 0;        // substring width b
-    std::vector<uint32_t>
-        offsets;  // 2^b + 1 entries; bucket v is postings[offsets[v], offsets[v+1])
-    std::vector<uint32_t> postings;  // slots, grouped by substring value
-    std::vector<Code> codes;         // kInlineCodes only: codes_[postings[i]]
+    // 2^b + 1 entries; bucket v is postings[offsets[v], offsets[v+1]).
+    HugeVector<uint32_t> offsets;
+    HugeVector<uint32_t> postings;  // slots, grouped by substring value
+    // kInlineSketch only: sketch[i] holds the 32 code bits that follow the substring
+    // (cyclically) in codes_[postings[i]]; sketch_tables marks the substrings they overlap.
+    HugeVector<uint32_t> sketch;
+    uint64_t sketch_tables = 0;
   };
-  // 64-bit codes are copied beside each table's postings (8 B per code per table) so that
-  // candidates are verified by a sequential scan instead of one random access each.
-  static constexpr bool kInlineCodes = kWords == 1;
+  // 64-bit codes keep a 32-bit sketch beside each table's postings (4 B per code per table):
+  // a sequential scan of sketches rejects almost every candidate by a lower bound on its
+  // distance, and only the survivors' codes are fetched.
+  static constexpr bool kInlineSketch = kWords == 1;
   // A candidate's cost relative to a probe (a cache miss): the same when its code is fetched
   // from codes_, ~30-50x less when read in sequence beside the postings (measured).
-  static constexpr double kCandidateCost = kInlineCodes ? 0.02 : 1.0;
+  static constexpr double kCandidateCost = kInlineSketch ? 0.02 : 1.0;
   struct Hit;
 
   [[nodiscard]] Status Rebuild();
   void BuildTables(uint32_t m);
   uint32_t Substring(const Code& code, const Table& table) const;
+  // The 32 bits after `table`'s substring, cyclically (kInlineSketch only).
+  static uint32_t Sketch(const Code& code, const Table& table) {
+    return static_cast<uint32_t>(std::rotr(code[0], static_cast<int>((table.bit_offset + table.bits) % kBits)));
+  }
   // Appends base-slot hits within `radius` (unranked, deduplicated) to `hits`: all of them,
   // or at least the first `cap` by (distance, id) and every hit ranked before them. Returns
   // false with `hits` empty once the work exceeds `budget` (a flat scan is then cheaper).
@@ -189,8 +199,8 @@ class MihHammingIndex final : public HammingIndex<kWords> {
 
   MihOptions options_;
   // Built part: slots 0..n-1 sorted by id.
-  std::vector<Code> codes_;
-  std::vector<uint64_t> ids_;
+  HugeVector<Code> codes_;
+  HugeVector<uint64_t> ids_;
   std::vector<uint64_t> dead_;  // removed-slot bitset
   size_t live_base_ = 0;
   std::vector<Table> tables_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <fstream>
 #include <numeric>
 #include <random>
@@ -102,6 +103,29 @@ void CheckFilterKernelsAgree() {
         distance.resize(hits);
         EXPECT_EQ(index, want_index) << ScanKernelName(k) << " n=" << n << " r=" << radius;
         EXPECT_EQ(distance, want_distance) << ScanKernelName(k) << " n=" << n << " r=" << radius;
+      }
+    }
+  }
+}
+
+TEST(ScanKernelTest, SketchFilterMatchesPopcount) {
+  std::mt19937_64 rng(18);
+  for (size_t n : {0, 1, 15, 16, 17, 31, 32, 33, 1000}) {
+    const auto q = static_cast<uint32_t>(rng());
+    std::vector<uint32_t> sketches(n);
+    for (auto& x : sketches) x = q ^ static_cast<uint32_t>(FlipBits(Code64{0}, rng() % 33, rng)[0]);
+    for (uint32_t bound : {0u, 3u, 16u, 32u, 40u}) {
+      std::vector<uint32_t> want;
+      for (size_t i = 0; i < n; ++i) {
+        if (static_cast<uint32_t>(std::popcount(sketches[i] ^ q)) <= bound) {
+          want.push_back(static_cast<uint32_t>(i));
+        }
+      }
+      for (ScanKernel k : {ScanKernel::kPortable, ScanKernel::kPopcnt, ScanKernel::kAvx512}) {
+        if (!CpuSupports(k)) continue;
+        std::vector<uint32_t> got(n, 0xFFFFFFFF);
+        got.resize(FilterSketch32With(k, sketches.data(), n, q, bound, got.data()));
+        EXPECT_EQ(got, want) << ScanKernelName(k) << " n=" << n << " bound=" << bound;
       }
     }
   }

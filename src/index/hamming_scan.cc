@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <bit>
+#include <algorithm>
 #include <cstring>
 
 #include "index/hamming.h"
@@ -182,6 +183,51 @@ __attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) size_t FilterAvx512W4(
   return hits;
 }
 
+size_t SketchPortable(const uint32_t* sketches, size_t n, uint32_t q, uint32_t bound,
+                      uint32_t* hit_index) {
+  size_t hits = 0;
+  for (size_t i = 0; i < n; ++i) {
+    hit_index[hits] = static_cast<uint32_t>(i);
+    hits += static_cast<uint32_t>(std::popcount(sketches[i] ^ q)) <= bound;
+  }
+  return hits;
+}
+
+__attribute__((target("popcnt"))) size_t SketchPopcnt(const uint32_t* sketches, size_t n,
+                                                      uint32_t q, uint32_t bound,
+                                                      uint32_t* hit_index) {
+  size_t hits = 0;
+  for (size_t i = 0; i < n; ++i) {
+    hit_index[hits] = static_cast<uint32_t>(i);
+    hits += static_cast<uint32_t>(__builtin_popcount(sketches[i] ^ q)) <= bound;
+  }
+  return hits;
+}
+
+// Sixteen sketches per register; survivors are rare, so the loop body is one compare.
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) size_t SketchAvx512(
+    const uint32_t* sketches, size_t n, uint32_t q, uint32_t bound, uint32_t* hit_index) {
+  const __m512i qv = _mm512_set1_epi32(static_cast<int>(q));
+  const __m512i bv = _mm512_set1_epi32(static_cast<int>(std::min(bound, 32u)));
+  const __m512i step = _mm512_set1_epi32(16);
+  __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  size_t i = 0, hits = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i p = _mm512_popcnt_epi32(_mm512_xor_si512(_mm512_loadu_si512(sketches + i), qv));
+    const __mmask16 k = _mm512_cmple_epu32_mask(p, bv);
+    if (k != 0) {
+      _mm512_mask_compressstoreu_epi32(hit_index + hits, k, index);
+      hits += static_cast<size_t>(std::popcount(static_cast<uint32_t>(k)));
+    }
+    index = _mm512_add_epi32(index, step);
+  }
+  for (; i < n; ++i) {
+    hit_index[hits] = static_cast<uint32_t>(i);
+    hits += static_cast<uint32_t>(__builtin_popcount(sketches[i] ^ q)) <= bound;
+  }
+  return hits;
+}
+
 ScanKernel DetectKernel() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")) {
@@ -240,6 +286,24 @@ template <size_t kWords>
 void ComputeDistances(const BinaryCode<kWords>* codes, size_t n, const BinaryCode<kWords>& query,
                       uint16_t* out) {
   ComputeDistancesWith<kWords>(ActiveScanKernel(), codes, n, query, out);
+}
+
+size_t FilterSketch32With(ScanKernel kernel, const uint32_t* sketches, size_t n, uint32_t query,
+                          uint32_t bound, uint32_t* hit_index) {
+  switch (kernel) {
+    case ScanKernel::kAvx512:
+      return SketchAvx512(sketches, n, query, bound, hit_index);
+    case ScanKernel::kPopcnt:
+      return SketchPopcnt(sketches, n, query, bound, hit_index);
+    case ScanKernel::kPortable:
+      break;
+  }
+  return SketchPortable(sketches, n, query, bound, hit_index);
+}
+
+size_t FilterSketch32(const uint32_t* sketches, size_t n, uint32_t query, uint32_t bound,
+                      uint32_t* hit_index) {
+  return FilterSketch32With(ActiveScanKernel(), sketches, n, query, bound, hit_index);
 }
 
 template <size_t kWords>
