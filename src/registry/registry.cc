@@ -26,7 +26,7 @@
 #include "media/extract.h"
 #include "media/image.h"
 #include "media/image_features.h"
-#include "store/sqlite/sqlite_store.h"
+#include "registry/registry_store.h"
 
 namespace chuqu::registry {
 
@@ -542,7 +542,8 @@ Result<Effect> Plan(const State& s, const Entry& e, uint64_t index,
     fx.rows.push_back({"INSERT INTO work_entries(work, entry, kind) VALUES(?1, ?1, 'work')", {idx}});
     for (const auto& [sha, algorithm] : blob_refs) {
       CHUQU_ASSIGN_OR_RETURN(std::string bytes, blob(sha));
-      fx.rows.push_back({"INSERT OR IGNORE INTO blobs(sha256, algorithm, data) VALUES(?1, ?2, ?3)",
+      fx.rows.push_back({"INSERT INTO blobs(sha256, algorithm, data) VALUES(?1, ?2, ?3)"
+                         " ON CONFLICT DO NOTHING",
                          {sha, algorithm, Blob{bytes}}});
     }
     FirstRegistration first{index, e.time, party};
@@ -582,7 +583,8 @@ Result<Effect> Plan(const State& s, const Entry& e, uint64_t index,
                          {work_i, party, remaining}});
     }
     fx.rows.push_back({"INSERT INTO shares(work, party, basis_points) VALUES(?1, ?2, ?3)"
-                       " ON CONFLICT(work, party) DO UPDATE SET basis_points = basis_points + ?3",
+                       " ON CONFLICT(work, party) DO UPDATE SET"
+                       " basis_points = shares.basis_points + ?3",
                        {work_i, to, bp}});
     fx.rows.push_back({"INSERT INTO share_history(entry, work, from_party, to_party,"
                        " basis_points) VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -776,7 +778,7 @@ class Registry::Impl {
  public:
   std::string dir;
   Options options;
-  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<store::Store> store;  // SQLite or PostgreSQL (registry_store.h)
   std::unique_ptr<ledger::Ed25519Signer> log_signer;
   std::unique_ptr<ledger::Ed25519Verifier> log_verifier;
   std::unique_ptr<ledger::Sequencer> sequencer;
@@ -1061,6 +1063,7 @@ Result<std::unique_ptr<Registry::Impl>> OpenImpl(const std::string& dir, const O
     if (fs::exists(db) || fs::exists(key)) {
       return Status::AlreadyExists(dir + " already holds a log (log.db / log.key)");
     }
+    CHUQU_ASSIGN_OR_RETURN(impl->store, OpenRegistryStore(dir, options.store_url, true));
     CHUQU_ASSIGN_OR_RETURN(impl->log_signer, ledger::Ed25519Signer::Generate(name));
     CHUQU_RETURN_IF_ERROR(WriteNewFile(key, impl->log_signer->SignerKey() + "\n", 0600));
     CHUQU_RETURN_IF_ERROR(
@@ -1068,17 +1071,15 @@ Result<std::unique_ptr<Registry::Impl>> OpenImpl(const std::string& dir, const O
     impl->operator_key = PartyKey::Generate();
     CHUQU_RETURN_IF_ERROR(WritePartyKeyFile(op, impl->operator_key));
   } else {
-    if (!fs::exists(db) || !fs::exists(key) || !fs::exists(op)) {
+    if (!fs::exists(key) || !fs::exists(op)) {
       return Status::NotFound("no registry in " + dir + " (run `chuqu init --data " + dir + "`)");
     }
+    CHUQU_ASSIGN_OR_RETURN(impl->store, OpenRegistryStore(dir, options.store_url, false));
     CHUQU_ASSIGN_OR_RETURN(std::string skey, ReadSmallFile(key));
     CHUQU_ASSIGN_OR_RETURN(impl->log_signer, ledger::Ed25519Signer::FromSignerKey(Trim(skey)));
     CHUQU_ASSIGN_OR_RETURN(impl->operator_key, ReadPartyKeyFile(op));
   }
   impl->log_verifier = impl->log_signer->MakeVerifier();
-  store::SqliteOptions so;
-  so.create_if_missing = create;
-  CHUQU_ASSIGN_OR_RETURN(impl->store, store::SqliteStore::Open(db, so));
   if (create) CHUQU_RETURN_IF_ERROR(ledger::InitLog(*impl->store, *impl->log_signer));
   ledger::SequencerOptions seq;
   seq.batch_interval = std::chrono::microseconds(options.batch_interval_micros);

@@ -108,6 +108,11 @@ struct Options {
   // Init only: log the operator's party entry. False leaves the log empty (for replaying
   // another log into it: the first party entry's signer is then the operator).
   bool register_operator = true;
+  // Where the log and derived tables live: "" = DIR/log.db (SQLite); a PostgreSQL URL
+  // "postgresql://user[:password]@host[:port]/db[?schema=NAME]" = that server's schema NAME
+  // (default "chuqu"; store/postgres/pg_store.h). The log key and operator key stay in DIR;
+  // Init records the URL without its password in DIR/store.url, which Open uses when this is "".
+  std::string store_url;
   // Tests only: called in the commit transaction of the entry at each index; an error fails
   // that whole batch (simulates a failed store commit).
   std::function<Status(uint64_t index)> commit_fault_for_testing;
@@ -149,9 +154,10 @@ Result<WorkEntryBody> MakeWorkEntryBody(std::string_view party, const Fingerprin
 
 class Registry {
  public:
-  // Creates DIR (if needed) with: registry.db (SQLite store), log.key (the log's note signer
-  // key, 0600), operator.key (PartyKey, 0600), and logs the operator's party entry.
-  // AlreadyExists if DIR already holds a registry.
+  // Creates DIR (if needed) with: log.db (SQLite store; or store.url with a PostgreSQL
+  // store, Options::store_url), log.key (the log's note signer key, 0600), operator.key
+  // (PartyKey, 0600), and logs the operator's party entry. AlreadyExists if DIR or the
+  // PostgreSQL schema already holds a registry.
   static Result<std::unique_ptr<Registry>> Init(const std::string& dir, std::string_view name,
                                                 const Options& options = {});
   // Opens an existing registry: loads every entry (replaying it into the in-memory state and

@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include "store/postgres/pg_store.h"
+#include "store/testing/store_test_util.h"
+
 namespace chuqu::registry {
 namespace {
 
@@ -68,10 +71,30 @@ Fingerprints ImageFp(uint64_t w0) {
   return fp;
 }
 
+// The store the suite runs on: SQLite (DIR/log.db), or with CHUQU_REGISTRY_STORE=postgres (the
+// "pg." ctest variant of registry_test) a fresh schema on the server in CHUQU_PG_URL.
+bool OnPostgres() {
+  const char* s = std::getenv("CHUQU_REGISTRY_STORE");
+  return s != nullptr && std::string(s) == "postgres";
+}
+
+// `o` with store_url set for a new registry: "" (SQLite), or a new schema on the test server.
+Options StoreOptions(Options o = {}, bool postgres = OnPostgres()) {
+  if (postgres) {
+    o.store_url = store::testing::WithSchema(store::testing::TestPgUrl(),
+                                             store::testing::UniqueSchema("registry_test"));
+  }
+  return o;
+}
+
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Result<std::unique_ptr<Registry>> r = Registry::Init(dir_.Sub("reg"), "test.example/log");
+    if (OnPostgres()) {
+      CHUQU_PG_URL_OR_SKIP(url);
+    }
+    Result<std::unique_ptr<Registry>> r =
+        Registry::Init(dir_.Sub("reg"), "test.example/log", StoreOptions());
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     reg_ = std::move(*r);
     alice_ = PartyKey::Generate();
@@ -364,7 +387,7 @@ TEST_F(RegistryTest, ReplayRebuildsTablesIdentically) {
   ASSERT_TRUE(dump.ok());
 
   // Replay every entry (with its committed blobs) into an empty registry.
-  Options opt;
+  Options opt = StoreOptions();
   opt.register_operator = false;
   Result<std::unique_ptr<Registry>> fresh = Registry::Init(dir_.Sub("replay"), "other/log", opt);
   ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
@@ -445,6 +468,85 @@ TEST(RegistryOpenTest, MissingDirIsNotFound) {
   Result<std::unique_ptr<Registry>> r = Registry::Open("/nonexistent/chuqu/registry");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+}
+
+// The derived tables do not depend on the store: a log built on one store (SQLite in the
+// default run, PostgreSQL in the "pg." run) replayed into the other dumps identically.
+TEST_F(RegistryTest, ReplayIntoTheOtherStoreGivesEqualTables) {
+  CHUQU_PG_URL_OR_SKIP(url);
+  const uint64_t w1 = RegisterImage(alice_, 171);
+  const std::string t = dir_.Sub("cross.txt");
+  WriteFile(t, MakeText(19, 200));
+  ASSERT_TRUE(reg_->RegisterFile(bob_, t, {}).ok());
+  ASSERT_TRUE(reg_->Transfer(alice_, w1, bob_.party, 4321).ok());
+  ASSERT_TRUE(reg_->Transfer(bob_, w1, alice_.party, 4321).ok());  // Bob's row disappears
+  ASSERT_TRUE(reg_->SetPriceCap(reg_->operator_key(), "image", 900, "CNY").ok());
+  ASSERT_TRUE(reg_->SetPriceCap(reg_->operator_key(), "text", 0, "CNY").ok());
+  LicenceOffer o;
+  o.work = w1;
+  o.type = "exclusive";
+  o.price = 800;
+  o.pay_after_use = true;
+  Result<WriteResult> off = reg_->OfferLicence(alice_, o);
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  ASSERT_TRUE(reg_->AcceptLicence(bob_, off->index).ok());
+  Result<WriteResult> c = reg_->Claim(bob_, w1, "mine \u00e9\u4e2d", nlohmann::json::object());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(reg_->Answer(alice_, c->index, "no").ok());
+  ASSERT_TRUE(reg_->Resolve(reg_->operator_key(), c->index, "rejected", "").ok());
+  Result<std::string> dump = reg_->DumpTables();
+  ASSERT_TRUE(dump.ok()) << dump.status().ToString();
+
+  Options opt = StoreOptions({}, /*postgres=*/!OnPostgres());
+  opt.register_operator = false;
+  Result<std::unique_ptr<Registry>> other = Registry::Init(dir_.Sub("other"), "other/log", opt);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  Result<std::vector<std::string>> entries = reg_->Entries();
+  ASSERT_TRUE(entries.ok());
+  for (const std::string& e : *entries) {
+    std::vector<std::string> blobs;
+    nlohmann::json j = nlohmann::json::parse(e);
+    for (const char* field : {"text", "video", "audio"}) {
+      if (j["kind"] == "work" && j["body"]["content"].contains(field)) {
+        blobs.push_back(*reg_->Blob(j["body"]["content"][field]["sha256"].get<std::string>()));
+      }
+    }
+    Result<WriteResult> w = (*other)->Submit(e, blobs);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+  }
+  Result<std::string> other_dump = (*other)->DumpTables();
+  ASSERT_TRUE(other_dump.ok()) << other_dump.status().ToString();
+  EXPECT_EQ(*other_dump, *dump);
+  EXPECT_NE(dump->find("exclusive"), std::string::npos);
+  EXPECT_EQ((*other)->GetWork(w1)->history.size(), reg_->GetWork(w1)->history.size());
+}
+
+// A PostgreSQL registry keeps only its keys in DIR: Init records the store (without its
+// password) in DIR/store.url, Open finds it there, and a second Init on the schema is refused.
+TEST(RegistryPostgresTest, StoreUrlIsRecordedAndReused) {
+  CHUQU_PG_URL_OR_SKIP(url);
+  TempDir dir;
+  const Options options = StoreOptions({}, /*postgres=*/true);
+  Result<std::unique_ptr<Registry>> r = Registry::Init(dir.Sub("reg"), "pg/log", options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const uint64_t size = (*r)->size();
+  EXPECT_FALSE(fs::exists(dir.Sub("reg/log.db")));
+  std::ifstream in(dir.Sub("reg/store.url"));
+  std::string recorded;
+  std::getline(in, recorded);
+  EXPECT_EQ(recorded, store::PgStore::StripPassword(options.store_url));
+  r->reset();
+  // Open without a URL uses DIR/store.url (the password from PGPASSWORD, which
+  // scripts/pg-test-server exports).
+  if (std::getenv("PGPASSWORD") != nullptr || recorded == options.store_url) {
+    Result<std::unique_ptr<Registry>> again = Registry::Open(dir.Sub("reg"));
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ((*again)->size(), size);
+  }
+  Result<std::unique_ptr<Registry>> twice = Registry::Init(dir.Sub("reg2"), "pg/log", options);
+  EXPECT_EQ(twice.status().code(), StatusCode::kAlreadyExists) << twice.status().ToString();
+  const std::string schema = options.store_url.substr(options.store_url.rfind("schema=") + 7);
+  EXPECT_TRUE(store::PgStore::DropSchema(url, schema).ok());
 }
 
 }  // namespace

@@ -49,8 +49,8 @@ bool ValidSchemaName(std::string_view s) {
     return false;
   }
   for (char c : s) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '_')) {
+    const auto u = static_cast<unsigned char>(c);
+    if (!(std::islower(u) || std::isdigit(u) || c == '_')) {
       return false;
     }
   }

@@ -32,7 +32,8 @@ PgOptions Timeout(int seconds) {
 }
 
 TEST(PgStoreUrlTest, PasswordsAreRedactedOrStripped) {
-  const std::string url = "postgresql://alice:s3cr%40t@db.example:5433/reg?schema=r1&sslmode=require";
+  const std::string url =
+      "postgresql://alice:s3cr%40t@db.example:5433/reg?schema=r1&sslmode=require";
   EXPECT_EQ(PgStore::RedactUrl(url),
             "postgresql://alice:***@db.example:5433/reg?schema=r1&sslmode=require");
   EXPECT_EQ(PgStore::StripPassword(url),
