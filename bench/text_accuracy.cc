@@ -1,8 +1,11 @@
 // Text copy-detection accuracy benchmark on shared/data/text (README "How a benchmark
 // should use this folder"). Not a test: prints figures.
 //
-//   build/<dir>/bench/text_accuracy [--k 8] [--w 4] [--max-df 8] [--threshold 0.3]
-//       [--no-text] [--variants 3000] [--queries 2000] [--data DIR]
+//   build/<dir>/bench/text_accuracy [--k 8] [--w 4] [--max-df 8] [--threshold 0.5]
+//       [--no-text] [--variants 3000] [--queries 2000] [--data DIR] [--dump FILE] [--misses]
+//       [--verify-min-seeds 3] [--verify-min-seeds-whole 2]
+//
+// --no-text searches with fingerprints only, as the registry (`chuqu match`) does.
 //
 // Registers R = every poetry work + laws with split=="registered", runs the 2,000
 // zh_synthetic_v1 queries and prints: case recall (overall, per obfuscation, per kind),

@@ -123,7 +123,9 @@ class PdqMatcher final : public MediaMatcher {
   index::MihHammingIndex<4> index_;
 };
 
-// Text: winnowed fingerprints, spans in code points on both sides.
+// Text: winnowed fingerprints, spans in code points on both sides. Default TextIndexOptions
+// and no WorkTextSource: the registry keeps works' fingerprints, not their text, so this is
+// the "fingerprints only" mode of docs/benchmarks.md "Text copy detection".
 class TextMatcher final : public MediaMatcher {
  public:
   std::string_view name() const override { return "text"; }
