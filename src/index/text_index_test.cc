@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <random>
 #include <thread>
 #include <string>
@@ -98,6 +99,16 @@ struct Fixture {
   }
 };
 
+// Registers `poem` as work 1 and 29 random texts as works 2..30 in every fixture.
+void AddPoemAndFiller(const std::string& poem, std::mt19937* rng,
+                      std::initializer_list<Fixture*> fixtures) {
+  for (Fixture* x : fixtures) x->Add(1, poem);
+  for (uint64_t id = 2; id <= 30; ++id) {
+    const std::string t = ChineseText(rng, 200);
+    for (Fixture* x : fixtures) x->Add(id, t);
+  }
+}
+
 TEST(TextIndex, EmptyIndexAnswersNoMatches) {
   TextIndex index;
   EXPECT_EQ(index.size(), 0u);
@@ -187,13 +198,7 @@ TEST(TextIndex, EditedShortPoemIsVerifiedWithTheWorkText) {
   Fixture g(no_verify);
   const std::string poem =
       "国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。烽火连三月，家书抵万金。白头搔更短，浑欲不胜簪。";
-  f.Add(1, poem);
-  g.Add(1, poem);
-  for (uint64_t id = 2; id <= 30; ++id) {
-    const std::string t = ChineseText(&rng, 200);
-    f.Add(id, t);
-    g.Add(id, t);
-  }
+  AddPoemAndFiller(poem, &rng, {&f, &g});
   const std::string host = ChineseText(&rng, 300);
   const std::string edited =
       "国破山河在，城春草木深。感时花落泪，恨别鸟心惊。烽火连三月，家书值万金。白发搔更短，浑欲不胜簪。";
@@ -224,13 +229,7 @@ TEST(TextIndex, TwoSeedVariantIsVerifiedOnlyAsAWholeDocument) {
   Fixture f;
   Fixture g(raw_options);
   const std::string poem = "禁里春浓蝶自飞，御蚕眠处弄新丝。碧窗尽日教鹦鹉，念得君王数首诗。";
-  f.Add(1, poem);
-  g.Add(1, poem);
-  for (uint64_t id = 2; id <= 30; ++id) {
-    const std::string t = ChineseText(&rng, 200);
-    f.Add(id, t);
-    g.Add(id, t);
-  }
+  AddPoemAndFiller(poem, &rng, {&f, &g});
   const std::string variant = "禁里春浓蝶自飞，御蠺眠处弄新丝。碧琐尽日教鹦鹉，念得君王数首诗。";
   const std::string host = ChineseText(&rng, 300);
   const NormalizedText embedded = Norm(host + "\n" + variant + "\n" + ChineseText(&rng, 200));
