@@ -569,9 +569,10 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, size
       }
     }
     probes += keys.size();
-    candidates += shell_candidates;
+    // Gathered codes are charged once deduplicated (below); a posting alone is cheap.
     cost += static_cast<double>(keys.size()) +
-            kCandidateCost * static_cast<double>(shell_candidates);
+            (kInlineSketch ? kCandidateCost : kPostingCost) * static_cast<double>(shell_candidates);
+    if constexpr (kInlineSketch) candidates += shell_candidates;
     if (cost > budget) {
       complete = false;
       break;
@@ -638,6 +639,12 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, size
           word |= bit;
           cand.push_back(slot);
         }
+      }
+      candidates += cand.size();
+      cost += kCandidateCost * static_cast<double>(cand.size());
+      if (cost > budget) {
+        complete = false;
+        break;
       }
       alignas(64) Code block[kGatherBlock];
       for (size_t base = 0; base < cand.size(); base += kGatherBlock) {
@@ -710,9 +717,9 @@ std::vector<Neighbor> MihHammingIndex<kWords>::KNearest(const Code& query, size_
   if (stats != nullptr) *stats = {};
   if (k == 0 || size() == 0) return {};
   // The shell search stops once k codes lie within the shell reached: the k-th neighbour's
-  // distance bounds the work. A far k-th neighbour (random codes) spends at most one budget
-  // before the flat scan answers at full width.
-  return Search(query, kBits, k, kBits, Budget(), stats);
+  // distance bounds the work. A far k-th neighbour (random codes) spends at most a share
+  // of the budget before the flat scan answers at full width.
+  return Search(query, kBits, k, kBits, kKnnBudgetShare * Budget(), stats);
 }
 
 template class HammingIndex<1>;

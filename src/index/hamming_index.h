@@ -112,11 +112,13 @@ struct MihOptions {
   // Codes added after the last build are scanned flat until there are this many, then the
   // tables are rebuilt with them (amortised O(1) per Add).
   size_t max_pending = 65536;
-  // A query whose estimated work exceeds this fraction of the indexed codes, counted in
-  // random memory accesses (a probe, or a 256-bit candidate), is answered by a flat scan
-  // instead (clustered codes make buckets grow). A random access costs ~30x a 256-bit code
-  // in the sequential AVX-512 scan (measured, docs/benchmarks.md); smaller codes scale down.
-  double flat_fraction = 0.03;
+  // A range query whose work exceeds this fraction of the indexed codes, counted in random
+  // memory accesses (a probe, or a distinct 256-bit candidate), is answered by a flat scan
+  // instead (clustered codes make buckets grow). A prefetched random access on huge pages
+  // costs ~7-10x a 256-bit code in the sequential AVX-512 scan (measured,
+  // docs/benchmarks.md); smaller codes scale down. A k-NN query, whose k-th neighbour may be
+  // far beyond any radius an index helps with, gets kKnnBudgetShare of it.
+  double flat_fraction = 0.1;
 };
 
 // Multi-index hashing: the code is cut into m substrings of about 256/m bits; table t maps
@@ -126,6 +128,9 @@ struct MihOptions {
 // one of the first a+1 substrings within s, or one of the rest within s-1. Each candidate's
 // full distance is then checked, so the result is exact. Slots are ordered by id, so ids are
 // found by binary search and no id map is needed for built codes.
+// Queries visit the tables shell by shell (Norouzi et al. §4.2) and stop once the capped
+// ranking is final. Each querying thread keeps a bitmap of n bits (1.25 MiB at 10^7 codes)
+// to skip codes met twice; it is reused, not freed, between queries.
 template <size_t kWords>
 class MihHammingIndex final : public HammingIndex<kWords> {
  public:
@@ -172,6 +177,9 @@ class MihHammingIndex final : public HammingIndex<kWords> {
   // A candidate's cost relative to a probe (a cache miss): the same when its code is fetched
   // from codes_, ~30-50x less when read in sequence beside the postings (measured).
   static constexpr double kCandidateCost = kInlineSketch ? 0.02 : 1.0;
+  static constexpr double kKnnBudgetShare = 0.3;
+  // Reading a posting and testing the seen-bitmap (wide codes), relative to a probe.
+  static constexpr double kPostingCost = 0.05;
   struct Hit;
 
   [[nodiscard]] Status Rebuild();
