@@ -3,7 +3,7 @@
 //
 //   build/<dir>/bench/text_accuracy [--k 8] [--w 4] [--max-df 8] [--threshold 0.5]
 //       [--no-text] [--variants 3000] [--queries 2000] [--data DIR] [--dump FILE] [--misses]
-//       [--verify-min-seeds 3] [--verify-min-seeds-whole 2]
+//       [--verify-min-seeds 3] [--verify-min-seeds-whole 2] [--no-window-extension]
 //
 // --no-text searches with fingerprints only, as the registry (`chuqu match`) does.
 //
@@ -207,6 +207,7 @@ int main(int argc, char** argv) {
     else if (a == "--min-seeds") opt.min_seeds = static_cast<uint32_t>(std::atoi(next()));
     else if (a == "--verify-min-seeds") opt.verify_min_seeds = static_cast<uint32_t>(std::atoi(next()));
     else if (a == "--verify-min-seeds-whole") opt.verify_min_seeds_whole = static_cast<uint32_t>(std::atoi(next()));
+    else if (a == "--no-window-extension") opt.extend_within_window = false;
     else if (a == "--threshold") threshold = std::atof(next());
     else if (a == "--no-text") use_text = false;
     else if (a == "--variants") variant_sample = static_cast<size_t>(std::atol(next()));

@@ -510,6 +510,16 @@ std::vector<TextMatch> TextIndex::Search(const NormalizedText& query, const Work
           }
         }
       }
+      if (wt == nullptr && options_.extend_within_window) {
+        // Winnowing picks a k-gram in every window of w, so a shared run may start and end up
+        // to w - 1 tokens beyond its outermost fingerprints (Schleimer et al. 2003 §3).
+        const uint32_t ext = static_cast<uint32_t>(options_.winnow.w - 1);
+        const uint32_t left = std::min({ext, s.fq, s.fw});
+        const uint32_t right = std::min({ext, static_cast<uint32_t>(query.size()) - qe,
+                                         work.num_tokens - std::min(work.num_tokens, s.lw + k)});
+        qb -= left;
+        qe += right;
+      }
       if (score < options_.min_score) continue;
       TextSpan span;
       span.seeds = s.seeds;

@@ -11,7 +11,8 @@
 //      (one detection per copied passage: PAN granularity);
 //   4. extend: with the registered work's normalised text (WorkTextSource, optional), span
 //      ends are extended by an X-drop alignment to the exact copy boundary; without it the
-//      span covers the matched k-grams only;
+//      span covers the matched k-grams, its query side widened by up to w - 1 tokens at
+//      each end (the winnowing window);
 //   5. score in [0,1] from the seed count, the share of the work covered and the seed
 //      density of the span; spans under min_score are dropped;
 //   6. shadowing: a span mostly inside a much stronger span of another work is dropped;
@@ -71,6 +72,10 @@ struct TextIndexOptions {
   uint32_t verify_min_seeds_whole = 2;
   // X-drop of the boundary extension (matches +1, mismatches -1), when texts are supplied.
   int extend_x_drop = 4;
+  // Without the work's text, the query side of a span is extended by up to w - 1 tokens at
+  // each end (where the work has that much room beyond the outermost seeds); the work side
+  // stays on the matched fingerprints.
+  bool extend_within_window = true;
 };
 
 // A matched passage, code points of the ORIGINAL texts, half-open.

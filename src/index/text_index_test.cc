@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <random>
 #include <thread>
@@ -120,8 +121,8 @@ TEST(TextIndex, EmptyIndexAnswersNoMatches) {
 }
 
 // A passage lifted into a longer host is found, with spans on both sides in original
-// code points: exact with the work's text, inside the copy (to within one winnowing
-// threshold) from fingerprints alone.
+// code points: exact with the work's text, within one winnowing threshold from
+// fingerprints alone.
 TEST(TextIndex, ParagraphLiftedIntoLongerHostIsFoundWithSpans) {
   std::mt19937 rng(11);
   Fixture f;
@@ -153,9 +154,12 @@ TEST(TextIndex, ParagraphLiftedIntoLongerHostIsFoundWithSpans) {
       EXPECT_LE(w1 - s.work_end, 1u);
     } else {
       const uint32_t slack = 14;  // w + k - 1 tokens plus punctuation
-      EXPECT_GE(s.query_begin, q0);
+      // The query side is widened by up to w - 1 = 3 tokens (plus punctuation) past the
+      // outermost fingerprints, so it may pass the copy's boundary by that much.
+      const uint32_t widened = 5;
+      EXPECT_GE(s.query_begin + widened, q0);
       EXPECT_LE(s.query_begin, q0 + slack);
-      EXPECT_LE(s.query_end, q1);
+      EXPECT_LE(s.query_end, q1 + widened);
       EXPECT_GE(s.query_end + slack, q1);
       EXPECT_GE(s.work_begin, w0);
       EXPECT_LE(s.work_begin, w0 + slack);
@@ -165,6 +169,51 @@ TEST(TextIndex, ParagraphLiftedIntoLongerHostIsFoundWithSpans) {
     EXPECT_NEAR(m[0].work_coverage,
                 static_cast<double>(w1 - w0) / CodePoints(src), 0.1);
   }
+}
+
+// Without the work's text, the query side of a span is widened by at most w - 1 tokens at
+// each end, never past the query or past the room the work has beyond its outermost seeds.
+TEST(TextIndex, WindowExtensionWidensTheQuerySideByAtMostWMinusOneTokens) {
+  std::mt19937 rng(12);
+  TextIndexOptions narrow;
+  narrow.extend_within_window = false;
+  Fixture f;
+  Fixture g(narrow);
+  std::vector<std::string> works;
+  for (uint64_t id = 1; id <= 20; ++id) {
+    works.push_back(ChineseText(&rng, 600));
+    f.Add(id, works.back());
+    g.Add(id, works.back());
+  }
+  const int w = f.index.options().winnow.w;
+  size_t widened = 0;
+  for (uint64_t id = 1; id <= 20; ++id) {
+    // The whole work inside a host, and the whole work alone (no room on either side).
+    for (const std::string& query : {ChineseText(&rng, 300) + works[id - 1] + ChineseText(&rng, 300),
+                                     works[id - 1]}) {
+      const NormalizedText q = Norm(query);
+      std::vector<TextMatch> a = f.index.Search(q);
+      std::vector<TextMatch> b = g.index.Search(q);
+      ASSERT_EQ(a.size(), 1u);
+      ASSERT_EQ(b.size(), 1u);
+      ASSERT_EQ(a[0].spans.size(), 1u);
+      ASSERT_EQ(b[0].spans.size(), 1u);
+      const TextSpan& wide = a[0].spans[0];
+      const TextSpan& tight = b[0].spans[0];
+      auto token_of = [&](uint32_t cp) {  // index of the token starting at code point cp
+        return static_cast<int>(std::lower_bound(q.begin.begin(), q.begin.end(), cp) - q.begin.begin());
+      };
+      const int left = token_of(tight.query_begin) - token_of(wide.query_begin);
+      EXPECT_GE(left, 0);
+      EXPECT_LE(left, w - 1);
+      EXPECT_GE(wide.query_end, tight.query_end);
+      EXPECT_EQ(wide.work_begin, tight.work_begin);  // the work side is not widened
+      EXPECT_EQ(wide.work_end, tight.work_end);
+      EXPECT_LE(wide.query_end, q.original_length);
+      widened += wide.query_end - wide.query_begin > tight.query_end - tight.query_begin;
+    }
+  }
+  EXPECT_GT(widened, 0u);
 }
 
 TEST(TextIndex, TraditionalScriptAndOcrNoiseStillMatch) {
