@@ -119,6 +119,15 @@ TEST(ImageFingerprintTest, CorruptDataIsAClearError) {
   b = good;
   b[10] = 101;
   expect_bad(b, "quality");
+  // More descriptors than kMaxImageDescriptors, with every byte present.
+  const std::vector<uint8_t> many = EncodeImageFingerprint(
+      RandomFingerprint(rng, 640, 480, static_cast<int>(kMaxImageDescriptors) + 1));
+  expect_bad(many, "too many descriptors");
+  // No descriptors at all is a valid record (a flat image) and round-trips.
+  const ImageFingerprint none = RandomFingerprint(rng, 64, 48, 0);
+  auto r = DecodeImageFingerprint(EncodeImageFingerprint(none));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*r, none);
 }
 
 TEST(ImageFingerprintTest, ValidateRefusesMismatchedCounts) {
