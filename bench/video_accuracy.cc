@@ -9,8 +9,8 @@
 // baselines (exact file hash; whole-frame PDQ only, i.e. the same matcher without region
 // views), and extraction / search CPU time per query.
 // Experiments: CHUQU_REF_CROPS / CHUQU_QUERY_CROPS (comma-separated side fractions, "" for
-// none), CHUQU_INSETS (max insets), CHUQU_LETTERBOX (0/1), CHUQU_VERBOSE (bound misses and
-// the view of every found copy).
+// none), CHUQU_INSETS (max insets), CHUQU_LETTERBOX (0/1), CHUQU_EXTEND (extend radius),
+// CHUQU_VERBOSE (each query's views, every returned match with its regions, bound misses).
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
   const double spf = argc > 2 ? std::atof(argv[2]) : 0.5;
   index::VideoMatcherOptions options;
   if (argc > 3) options.radius = static_cast<uint32_t>(std::atoi(argv[3]));
+  if (const char* v = std::getenv("CHUQU_EXTEND")) {
+    options.extend_radius = static_cast<uint32_t>(std::atoi(v));
+  }
   const std::vector<GroundTruth> gt = bench::ReadGroundTruth(root + "/videos/groundtruth.tsv");
   media::VideoFingerprintOptions extract;
   extract.seconds_per_frame = spf;

@@ -50,7 +50,9 @@ Alignment AlignPairs(std::span<const TimePair> pairs, const AlignOptions& option
     key_votes.clear();
     bin_votes.clear();
     for (const TimePair& p : pairs) {
-      const auto bin = static_cast<int64_t>(std::floor((p.work - s * p.query) / options.offset_bin));
+      const double x = std::floor((p.work - s * p.query) / options.offset_bin);
+      if (!(std::abs(x) < 1e12)) continue;  // absurd (or NaN) times: no line through them
+      const auto bin = static_cast<int64_t>(x);
       // Each pair votes for its bin and the next so a line on a bin edge is not split.
       for (int64_t b = bin; b <= bin + 1; ++b) {
         const int64_t k = (b << 32) ^ p.query_key;

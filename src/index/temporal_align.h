@@ -35,7 +35,8 @@ struct Alignment {
   std::vector<uint32_t> inliers;   // indexes into the pairs, sorted by query time
 };
 
-// Empty alignment (votes 0) when `pairs` is empty.
+// Empty alignment (votes 0) when `pairs` is empty. Pairs more than 1e12 offset bins off any
+// line (absurd or non-finite times) do not vote.
 Alignment AlignPairs(std::span<const TimePair> pairs, const AlignOptions& options);
 
 }  // namespace chuqu::index

@@ -18,6 +18,8 @@ constexpr uint8_t kVersionViews = 2;  // version 1 + views
 constexpr size_t kHeaderBytes = 4 + 1 + 1 + 4 + 4 + 4;  // magic, version, dihedrals, dur, int, n
 // 24 hours at 8 frames per second.
 constexpr uint32_t kMaxFrames = 24 * 3600 * 8;
+// Times and durations beyond a week are corrupt data (and would overflow time arithmetic).
+constexpr float kMaxSeconds = 7 * 24 * 3600;
 
 void PutU32(std::vector<uint8_t>& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
@@ -119,8 +121,9 @@ Result<VideoFingerprint> DecodeVideoFingerprint(std::span<const uint8_t> bytes) 
   fp.duration = GetF32(&bytes[6]);
   fp.frame_interval = GetF32(&bytes[10]);
   const uint32_t n = GetU32(&bytes[14]);
-  if (!std::isfinite(fp.duration) || fp.duration < 0 || !std::isfinite(fp.frame_interval) ||
-      fp.frame_interval <= 0) {
+  if (!std::isfinite(fp.duration) || fp.duration < 0 || fp.duration > kMaxSeconds ||
+      !std::isfinite(fp.frame_interval) || fp.frame_interval <= 0 ||
+      fp.frame_interval > kMaxSeconds) {
     return Status::InvalidArgument("video fingerprint: bad duration or frame interval");
   }
   if (n > kMaxFrames) return Status::InvalidArgument("video fingerprint: too many frames");
@@ -148,7 +151,7 @@ Result<VideoFingerprint> DecodeVideoFingerprint(std::span<const uint8_t> bytes) 
   for (VideoFrameHash& f : fp.frames) {
     f.time = GetF32(p);
     f.quality = p[4];
-    if (!std::isfinite(f.time) || f.time < 0 || f.quality > 100) {
+    if (!std::isfinite(f.time) || f.time < 0 || f.time > kMaxSeconds || f.quality > 100) {
       return Status::InvalidArgument("video fingerprint: bad frame time or quality");
     }
     p += 5;
@@ -342,6 +345,7 @@ std::vector<VideoMatch> VideoMatcher::Search(const VideoFingerprint& query,
     // Extend along the line through frames the index could not see (low quality) or missed:
     // a frame continues the copy if one of the segment's routes is within extend_radius of the
     // work frame at the aligned time, or whole frames of both are below min_quality.
+    // REQUIRES (for the walk below): query frames in time order.
     int extended = 0;
     auto accept = [&](size_t i) {
       const double wt = a.speed * query.frames[i].time + a.offset;
@@ -366,19 +370,19 @@ std::vector<VideoMatch> VideoMatcher::Search(const VideoFingerprint& query,
       }
       return false;
     };
+    // Frames that fail are skipped while the next accepted one is within max_gap (a cut or a
+    // dip to black inside the copy); the segment ends at the last accepted frame.
     for (size_t i = n; i-- > 0;) {  // backwards from the start
       const float t = query.frames[i].time;
       if (t >= qmin) continue;
-      if (t < qmin - interval - 0.05 || !accept(i)) break;
-      qmin = t;
-      ++extended;
+      if (t < qmin - max_gap) break;
+      if (accept(i)) qmin = t, ++extended;
     }
     for (size_t i = 0; i < n; ++i) {
       const float t = query.frames[i].time;
       if (t <= qmax) continue;
-      if (t > qmax + interval + 0.05 || !accept(i)) break;
-      qmax = t;
-      ++extended;
+      if (t > qmax + max_gap) break;
+      if (accept(i)) qmax = t, ++extended;
     }
     int usable_frames = 0;
     for (size_t i = 0; i < n; ++i) {

@@ -84,7 +84,8 @@ struct VideoFingerprint {
 // views to store) appends the view count (u8, 1..16) and per view: flags (u8, bit 0 =
 // reference), region x, y, width, height (f32), then per frame quality (u8) and hash (32
 // bytes). A reference form (dihedrals 1) stores only reference views: Encode drops the
-// others. Version 1 data (no views) still decodes.
+// others. Version 1 data (no views) still decodes. Times, duration and interval must lie
+// within [0, 1 week].
 // REQUIRES: every view has one hash per frame.
 std::vector<uint8_t> EncodeVideoFingerprint(const VideoFingerprint& fp);
 // kInvalidArgument naming what is wrong for truncated, oversized, malformed or non-canonical
@@ -120,10 +121,12 @@ struct VideoMatcherOptions {
   int min_matched_frames = 2;
   double full_score_seconds = 3;  // a shorter matched segment scores proportionally less
   double min_score = 0.05;       // matches below are dropped
-  // A segment is extended frame by frame along its line while the query frame is within this
-  // distance of the work frame at the aligned time, or both are below min_quality (flat or
-  // dark scenes are not indexed but still continue a copy).
-  uint32_t extend_radius = 64;
+  // A segment is extended frame by frame along its line through query frames within this
+  // distance of the work frame at the aligned time, or both below min_quality (flat or
+  // dark scenes are not indexed but still continue a copy), skipping failing frames while
+  // the next accepted one is within 2 s (4 frame intervals if longer). Unrelated frames are
+  // ~128 apart; 72 keeps a cropped copy with a caption attached (docs/benchmarks.md).
+  uint32_t extend_radius = 72;
 };
 
 class VideoMatcher {

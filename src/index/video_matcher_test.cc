@@ -1,5 +1,6 @@
 #include "index/video_matcher.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -19,6 +20,15 @@ Hash256 Noisy(Hash256 h, int bits, std::mt19937_64& rng) {
     const int b = static_cast<int>(rng() % 256);
     h.words[b / 64] ^= uint64_t{1} << (b % 64);
   }
+  return h;
+}
+
+// Exactly `bits` distinct bits flipped.
+Hash256 FlipBits(Hash256 h, int bits, std::mt19937_64& rng) {
+  std::vector<int> order(256);
+  for (int i = 0; i < 256; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  for (int i = 0; i < bits; ++i) h.words[order[i] / 64] ^= uint64_t{1} << (order[i] % 64);
   return h;
 }
 
@@ -123,6 +133,59 @@ TEST(VideoMatcherTest, PlantedTrimEmbedSpeedFlipGiveTheSegment) {
     EXPECT_GT(best.score, 0.8);
     for (size_t i = 1; i < found.size(); ++i) EXPECT_LT(found[i].score, 0.3);
   }
+}
+
+TEST(VideoMatcherTest, ExtensionKeepsWeakFramesAcrossACut) {
+  std::mt19937_64 rng(19);
+  VideoMatcher m;
+  const Scenes s = MakeScenes(rng, 10);
+  ASSERT_TRUE(m.Add(1, Reference(s, 10)).ok());
+  // Frames before 5 s match well; one unrelated frame (a cut); after it the copy is weak:
+  // beyond the search radius (48) but within the extension radius (72).
+  VideoFingerprint q = Query(s, s, 10, 0, 10, 0, 1.0, 0, rng);
+  for (VideoFrameHash& f : q.frames) {
+    if (f.time > 5.5 && f.time < 6) f.pdq[0] = RandomHash(rng);
+    if (f.time > 6) f.pdq[0] = FlipBits(s.At(f.time), 60, rng);
+  }
+  const auto found = m.Search(q, 1);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NEAR(found[0].segment.query_end, 10, 0.3);
+  EXPECT_EQ(found[0].matched_frames, 19);
+  EXPECT_EQ(found[0].query_frames, 20);
+
+  // With the old radius the weak frames do not extend the segment.
+  VideoMatcherOptions strict;
+  strict.extend_radius = 40;
+  VideoMatcher m2(strict);
+  ASSERT_TRUE(m2.Add(1, Reference(s, 10)).ok());
+  const auto short_found = m2.Search(q, 1);
+  ASSERT_EQ(short_found.size(), 1u);
+  EXPECT_NEAR(short_found[0].segment.query_end, 5.5, 0.3);
+}
+
+// Fuzz finding (cqvf_decode_fuzz): a frame time of 5e35 s overflowed the offset bin of the
+// temporal alignment (undefined behaviour). The decoder now refuses such times, and the
+// alignment ignores pairs that far off.
+TEST(VideoMatcherTest, AbsurdTimesAreRefusedOrIgnored) {
+  std::mt19937_64 rng(23);
+  const Scenes s = MakeScenes(rng, 4);
+  VideoFingerprint ref = Reference(s, 4);
+  ref.frames[2].time = 5e35f;
+  std::vector<uint8_t> bytes = EncodeVideoFingerprint(ref);
+  EXPECT_EQ(DecodeVideoFingerprint(bytes).status().code(), StatusCode::kInvalidArgument);
+  ref.frames[2].time = 1;
+  ref.duration = 1e30f;
+  EXPECT_EQ(DecodeVideoFingerprint(EncodeVideoFingerprint(ref)).status().code(),
+            StatusCode::kInvalidArgument);
+  ref.duration = 4;
+  ref.frames[2].time = 5e35f;  // built in code, not decoded: Search must still be defined
+  VideoMatcher m;
+  ASSERT_TRUE(m.Add(1, ref).ok());
+  VideoFingerprint q = Reference(s, 4);
+  q.frames[1].time = -3e38f;
+  const auto found = m.Search(q, 1);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].work, 1u);
 }
 
 TEST(VideoMatcherTest, DistractorFindsNothing) {

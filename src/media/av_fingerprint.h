@@ -25,8 +25,9 @@ struct VideoFingerprintOptions {
   // copy cropped to a fraction a of the sides and rescaled matches crop c directly when
   // a ~ c, or through a query crop q when a ~ c / q.
   std::vector<float> reference_crops = {0.7f};
-  // Query only: centred crops (q above), ...
-  std::vector<float> query_crops = {0.9f, 0.8f};
+  // Query only: centred crops (q above; with c = 0.7 they cover a = 0.7 .. 0.875 in ~6 %
+  // steps, PDQ's tolerance to a zoom), ...
+  std::vector<float> query_crops = {0.95f, 0.9f, 0.85f, 0.8f};
   // ... the centred 16:9 region when the frames are taller or wider than 16:9 by more than
   // 5 % (letterbox or pillarbox bars cut away), ...
   bool letterbox_view = true;
