@@ -334,8 +334,14 @@ void Api::AddRoutes(Server& server) {
                  if (auto it = j.find("blobs"); it != j.end()) {
                    CHUQU_ASSIGN_OR_RETURN(blobs, ParseBlobs(*it));
                  }
-                 CHUQU_ASSIGN_OR_RETURN(auto w, registry_.Submit(std::move(entry), std::move(blobs)));
-                 ReplyWrite(res, w);
+                 auto w = registry_.Submit(std::move(entry), std::move(blobs));
+                 // A bad entry signature is the request's fault, not the token's: 400, not 401
+                 // (which tells a client to fix its credentials).
+                 if (!w.ok() && w.status().code() == StatusCode::kUnauthenticated) {
+                   return Status::InvalidArgument(w.status().message());
+                 }
+                 if (!w.ok()) return w.status();
+                 ReplyWrite(res, *w);
                  return Status::Ok();
                });
   server.Route("POST", "/v1/transfers", "/v1/transfers", Auth::kRequired,
