@@ -3,6 +3,7 @@
 // same arguments, same output lines):
 //   chuqu init --data DIR                     new log + operator key + operator party
 //   chuqu party create --data DIR --name N    new party key file (0600) and its party entry
+//   chuqu party key --key FILE                new party key file only (to sign for a server)
 //   chuqu register --data DIR [--party KEY] [--kind K] [--title T] [--json] FILE...
 //   chuqu show --data DIR WORK
 //   chuqu match --data DIR [--json] FILE...
@@ -109,8 +110,15 @@ void AddRegistryCommands(CLI::App& app) {
     auto* cmd = app.add_subcommand("init", "Create a registry (log, log key, operator key)");
     AddData(cmd, *c);
     cmd->add_option("--name", *name, "log origin (key name)")->capture_default_str();
-    cmd->callback([c, name] {
-      Result<std::unique_ptr<Registry>> r = Registry::Init(c->data, *name);
+    auto store = std::make_shared<std::string>();
+    cmd->add_option("--store", *store,
+                    "postgresql://USER@HOST[:PORT]/DB[?schema=NAME]: keep the log in PostgreSQL "
+                    "(password from PGPASSWORD or ~/.pgpass); default DIR/log.db (SQLite)")
+        ->envname("CHUQU_STORE");
+    cmd->callback([c, name, store] {
+      registry::Options options;
+      options.store_url = *store;
+      Result<std::unique_ptr<Registry>> r = Registry::Init(c->data, *name, options);
       if (!r.ok()) Fail("init", r.status());
       std::cout << nlohmann::json{{"data", c->data},
                                   {"operator", (*r)->operator_key().party},
@@ -148,6 +156,20 @@ void AddRegistryCommands(CLI::App& app) {
       }
       std::cout << nlohmann::json{{"party", key.party}, {"key", path}, {"index", w->index}}.dump()
                 << "\n";
+    });
+  }
+  // party key: a key file only, for a party that signs its own entries on a server
+  {
+    auto* party = app.get_subcommand("party");
+    auto out = std::make_shared<std::string>();
+    auto* cmd = party->add_subcommand(
+        "key", "New party key file (0600) and nothing else: for --server, the server's "
+               "operator then runs `chuqu token create --party ID`");
+    cmd->add_option("--key", *out, "key file to write (never overwritten)")->required();
+    cmd->callback([out] {
+      const registry::PartyKey key = registry::PartyKey::Generate();
+      if (Status s = registry::WritePartyKeyFile(*out, key); !s.ok()) Fail("party key", s);
+      std::cout << nlohmann::json{{"party", key.party}, {"key", *out}}.dump() << "\n";
     });
   }
   // register

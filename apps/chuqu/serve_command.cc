@@ -136,9 +136,21 @@ void AddServeCommand(CLI::App& app) {
       "create", "New token for a new custodial party (or --operator); prints the token once");
   create->add_option("--data", *data, "registry data directory")->required();
   create->add_flag("--operator", *op, "a token for the operator party (DIR/operator.key)");
-  create->callback([data, op] {
+  // A party holding its own key (it signs its entries, e.g. `chuqu register --server URL
+  // --party KEY`): the server keeps no key for it.
+  auto own = std::make_shared<std::string>();
+  create->add_option("--party", *own,
+                     "a token for this party id (64 hex), which signs its own entries")
+      ->excludes("--operator");
+  create->callback([data, op, own] {
     std::string party;
-    if (*op) {
+    if (!own->empty()) {
+      if (own->size() != 64 || own->find_first_not_of("0123456789abcdef") != std::string::npos) {
+        ServeFail("token create",
+                  Status::InvalidArgument("--party must be a party id: 64 lower-case hex digits"));
+      }
+      party = *own;
+    } else if (*op) {
       auto k = registry::ReadPartyKeyFile((fs::path(*data) / "operator.key").string());
       if (!k.ok()) ServeFail("token create", k.status());
       party = k->party;

@@ -81,7 +81,14 @@ bool IsJsonType(std::string_view ct) {
 std::string ServerUrl::ToString() const { return scheme + "://" + host + ":" + std::to_string(port) + prefix; }
 
 Result<ServerUrl> ParseServerUrl(std::string_view url) {
-  const std::string shown = Printable(url, 100);
+  // Never echo user info (it may hold a password): "http://…@host".
+  std::string shown(url);
+  if (const size_t at = shown.find('@'); at != std::string::npos) {
+    const size_t start = shown.find("://");
+    const size_t from = start == std::string::npos ? 0 : start + 3;
+    if (at >= from) shown.replace(from, at - from, "…");
+  }
+  shown = Printable(shown, 100);
   auto bad = [&](std::string_view why) {
     return Status::InvalidArgument("--server " + shown + ": " + std::string(why) +
                                    " (expected http://HOST[:PORT][/PREFIX])");

@@ -94,6 +94,7 @@ TEST(ServerUrlTest, ParsesWhatItShouldAndRefusesTheRest) {
   Result<ServerUrl> r = ParseServerUrl("http://user:secret@h");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("--token"), std::string::npos);
+  EXPECT_EQ(r.status().message().find("secret"), std::string::npos) << r.status().message();
 }
 
 TEST(StatusFromReplyTest, ServerErrorBodiesBecomeStatuses) {
