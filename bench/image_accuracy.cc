@@ -5,8 +5,7 @@
 // operating point, and two baselines beside ours: PDQ only (8 dihedrals, score 256 - d)
 // and exact SHA-256 of the file bytes.
 //
-// Usage: image_accuracy <corpus dir, e.g. /work/corpus/default> [--dump <tsv>] [--exact]
-// (--exact: flat 256-bit descriptor scan instead of the default prefix-filtered scan).
+// Usage: image_accuracy <corpus dir, e.g. /work/corpus/default> [--dump <tsv>]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -88,9 +87,7 @@ int main(int argc, char** argv) {
   }
   const std::string root = argv[1];
   std::string dump;
-  bool exact_scan = false;
   for (int i = 2; i < argc; ++i) {
-    if (std::string(argv[i]) == "--exact") exact_scan = true;
     if (std::string(argv[i]) == "--dump" && i + 1 < argc) dump = argv[++i];
   }
 
@@ -127,7 +124,6 @@ int main(int argc, char** argv) {
   std::sort(refs.begin(), refs.end());
   chuqu::index::ImageMatcherOptions options;
   options.min_score = 0;  // keep every candidate: the curve is computed here
-  options.exact_descriptor_search = exact_scan;
   ImageMatcher matcher(options);
   std::vector<chuqu::Hash256> ref_pdq(refs.size());
   std::vector<int> ref_quality(refs.size());
@@ -206,7 +202,6 @@ int main(int argc, char** argv) {
   const Curve c_pdq = Evaluate(pdq_only, positives);
   const Curve c_exact = Evaluate(exact, positives);
 
-  std::printf("descriptor search: %s\n", exact_scan ? "flat 256-bit scan (exact)" : "64-bit prefix scan");
   std::printf("corpus %s: %zu references (%zu descriptors, %.1f KB/fingerprint), %zu queries "
               "(%d copies, %zu distractors)\n",
               root.c_str(), refs.size(), descriptors, bytes / 1024.0 / refs.size(),

@@ -329,13 +329,7 @@ double ImageMatcher::LocalScore(int inliers, double coverage) {
 }
 
 ImageMatcher::ImageMatcher(ImageMatcherOptions options)
-    : options_(options) {
-  if (options_.exact_descriptor_search) {
-    flat_descriptors_ = std::make_unique<FlatHammingIndex<4>>();
-  } else {
-    descriptors_ = std::make_unique<DescriptorIndex>(options_.descriptor_prefix_margin);
-  }
-}
+    : options_(options) {}
 
 ImageMatcher::~ImageMatcher() = default;
 
@@ -355,8 +349,7 @@ Status ImageMatcher::Add(uint64_t id, const ImageFingerprint& fp) {
   }
   for (size_t k = 0; k < fp.descriptors.size(); ++k) {
     const uint64_t did = (uint64_t{slot} << kKeypointBits) | k;
-    CHUQU_RETURN_IF_ERROR(flat_descriptors_ ? flat_descriptors_->Add(did, fp.descriptors[k])
-                                            : descriptors_->Add(did, fp.descriptors[k]));
+    CHUQU_RETURN_IF_ERROR(descriptors_.Add(did, fp.descriptors[k]));
   }
   refs_.push_back(Reference{id, fp.width, fp.height, true, fp.keypoints});
   pdq_quality_[slot] = fp.pdq_quality;
@@ -379,8 +372,7 @@ Status ImageMatcher::Remove(uint64_t id) {
   }
   for (size_t k = 0; k < ref.keypoints.size(); ++k) {
     const uint64_t did = (uint64_t{slot} << kKeypointBits) | k;
-    CHUQU_RETURN_IF_ERROR(flat_descriptors_ ? flat_descriptors_->Remove(did)
-                                            : descriptors_->Remove(did));
+    CHUQU_RETURN_IF_ERROR(descriptors_.Remove(did));
   }
   ref.live = false;
   ref.keypoints.clear();
@@ -421,15 +413,9 @@ Result<std::vector<ImageMatch>> ImageMatcher::Search(const ImageFingerprint& que
   }
 
   // Local tier: vote, then verify the best-voted references.
-  const size_t stored =
-      flat_descriptors_ ? flat_descriptors_->size() : descriptors_->size();
-  if (!query.descriptors.empty() && stored > 0) {
-    const auto hits =
-        flat_descriptors_
-            ? flat_descriptors_->RangeSearchBatch(query.descriptors, options_.descriptor_radius,
-                                                  options_.max_hits_per_descriptor)
-            : descriptors_->RangeSearchBatch(query.descriptors, options_.descriptor_radius,
-                                             options_.max_hits_per_descriptor);
+  if (!query.descriptors.empty() && descriptors_.size() > 0) {
+    const auto hits = descriptors_.RangeSearchBatch(
+        query.descriptors, options_.descriptor_radius, options_.max_hits_per_descriptor);
     // slot -> best query descriptor per reference keypoint.
     std::unordered_map<uint32_t, std::unordered_map<uint32_t, Correspondence>> pairs;
     std::unordered_map<uint32_t, int> votes;

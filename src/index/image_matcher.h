@@ -29,7 +29,6 @@
 #include "chuqu/pdq.h"
 #include "chuqu/status.h"
 #include "index/hamming.h"
-#include "index/descriptor_index.h"
 #include "index/hamming_index.h"
 
 namespace chuqu::index {
@@ -108,11 +107,6 @@ struct ImageMatcherOptions {
   uint32_t iscc_radius = 8;    // ISCC Image-Code candidates up to this distance (of 64)
   size_t max_global_hits = 256;  // per query hash, candidates taken from a global index
   uint32_t descriptor_radius = 56;  // ORB descriptor hit radius (of 256)
-  // Descriptor search: false = 64-bit prefix scan then full check (index/descriptor_index.h:
-  // ~3x cheaper, exact to distance descriptor_radius/4 + prefix_margin, nearly all hits
-  // beyond); true = full flat scan of every stored descriptor (the oracle).
-  bool exact_descriptor_search = false;
-  uint32_t descriptor_prefix_margin = 8;
   size_t max_hits_per_descriptor = 16;  // generic descriptors vote for few images only
   size_t max_verify = 24;      // best-voted references verified per query
   int min_votes = 6;           // references with fewer votes are not verified
@@ -171,9 +165,9 @@ class ImageMatcher {
   std::unordered_map<uint64_t, uint32_t> slot_of_;  // id -> slot
   MihHammingIndex<4> pdq_index_;                   // slot -> pdq[0]
   FlatHammingIndex<1> iscc_index_;                 // slot -> ISCC Image-Code
-  // Exactly one of these holds the descriptors (options_.exact_descriptor_search).
-  std::unique_ptr<FlatHammingIndex<4>> flat_descriptors_;
-  std::unique_ptr<DescriptorIndex> descriptors_;
+  // Flat AVX-512 scan: sub-linear alternatives measured slower on ORB descriptors at corpus
+  // scale (docs/benchmarks.md "Image copy detection").
+  FlatHammingIndex<4> descriptors_;
   std::unordered_map<uint32_t, int> pdq_quality_;  // slot -> reference quality
 };
 
