@@ -171,32 +171,7 @@ int main(int argc, char** argv) {
               "%.3f)\n",
               whole_frames.micro_ap, whole_frames.recall_at_p99, whole_frames.threshold);
 
-  // Per family at the threshold: a copy counts if its original is returned with score >= thr;
-  // a distractor counts as a false alarm if anything is returned at >= thr.
-  std::map<std::string, std::pair<int, int>> family;  // hits, total
-  std::map<std::string, int> false_alarms, negatives;
-  std::vector<bool> hit(gt.size(), false), alarm(gt.size(), false);
-  for (const auto& x : scored) {
-    if (x.score < s.threshold) continue;
-    if (x.correct) hit[x.query] = true;
-    if (!x.correct) alarm[x.query] = true;
-  }
-  for (size_t qi = 0; qi < gt.size(); ++qi) {
-    if (gt[qi].original.empty()) {
-      negatives[gt[qi].Family()]++;
-      false_alarms[gt[qi].Family()] += alarm[qi];
-    } else {
-      auto& f = family[gt[qi].Family()];
-      f.first += hit[qi];
-      f.second++;
-    }
-  }
-  std::printf("\n| family | recall | copies | distractor false alarms |\n|---|---|---|---|\n");
-  for (const auto& [name, f] : family) {
-    std::printf("| %s | %.2f | %d | %d/%d |\n", name.c_str(),
-                static_cast<double>(f.first) / f.second, f.second, false_alarms[name],
-                negatives[name]);
-  }
+  bench::PrintFamilyTable(gt, scored, s.threshold);
 
   // Segment bounds: expected [qs, qe] <-> [ws, we] from the transform.
   int within = 0, counted = 0;
