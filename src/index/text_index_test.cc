@@ -9,23 +9,12 @@
 #include <string>
 #include <unordered_map>
 
+#include "base/utf8.h"
+
 namespace chuqu::index {
 namespace {
 
 using text::NormalizedText;
-
-void AppendUtf8(char32_t c, std::string* out) {
-  if (c < 0x80) {
-    out->push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
 
 size_t CodePoints(std::string_view s) {
   size_t n = 0;
