@@ -190,7 +190,13 @@ class VideoPlugin final : public MediaMatcher {
                     {"speed", v.speed},
                     {"transform", pdq::DihedralName(static_cast<pdq::Dihedral>(v.dihedral % 8))},
                     {"matched_frames", v.matched_frames},
-                    {"query_frames", v.query_frames}};
+                    {"query_frames", v.query_frames},
+                    // Regions as [x, y, width, height], fractions of the frame: where in the
+                    // query the work was seen (an inset, a crop) and what part of the work.
+                    {"query_region", {v.query_region.x, v.query_region.y,
+                                      v.query_region.width, v.query_region.height}},
+                    {"work_region", {v.work_region.x, v.work_region.y, v.work_region.width,
+                                     v.work_region.height}}};
       out.push_back(std::move(m));
     }
     return out;
