@@ -372,6 +372,20 @@ TEST_F(OpenApiTest, RealResponsesMatchTheDocument) {
   json reg = Check("POST", "/v1/works", client_->Post("/v1/works", auth_alice, items), 201);
   ASSERT_TRUE(reg.is_object());
   const uint64_t work = reg["work"];
+  // Idempotency-Key: applied once, a retry is a 409 naming the entry (ReplayError).
+  httplib::Headers idem = auth_alice;
+  idem.emplace("Idempotency-Key", "openapi-test 1");
+  const json fp_body = {{"fingerprints", {{"media", "data"}, {"sha256", std::string(64, 'b')}}}};
+  CheckRequest("/v1/works", fp_body);
+  json first = Check("POST", "/v1/works",
+                     client_->Post("/v1/works", idem, fp_body.dump(), "application/json"), 201);
+  json again = Check("POST", "/v1/works",
+                     client_->Post("/v1/works", idem, fp_body.dump(), "application/json"), 409);
+  EXPECT_EQ(again.value("index", json()), first.value("index", json())) << again;
+  idem.erase("Idempotency-Key");
+  idem.emplace("Idempotency-Key", std::string(129, 'k'));
+  Check("POST", "/v1/works",
+        client_->Post("/v1/works", idem, fp_body.dump(), "application/json"), 400);
   const std::string bob_party = *tokens_->Lookup(bob);
   Check("POST", "/v1/match", client_->Post("/v1/match", auth_bob, text, "text/plain"), 200);
   // Bob's party entry (a custodial party is otherwise registered on its first write).
