@@ -20,7 +20,8 @@
 #include "server/api.h"
 #include "server/server.h"
 #include "server/tokens.h"
-#include "store/sqlite/sqlite_store.h"
+#include "registry/registry_store.h"
+#include "store/open_store.h"
 
 namespace chuqu::app {
 namespace {
@@ -34,6 +35,7 @@ namespace fs = std::filesystem;
 
 struct ServeFlags {
   std::string data;
+  std::string store;  // "" = DIR/log.db (or DIR/store.url); postgresql://... (registry.h)
   std::string listen = "127.0.0.1:8080";
   int threads = 8;
   int max_body_mib = 64;
@@ -76,17 +78,20 @@ void Serve(const ServeFlags& f) {
 
   registry::Options ro;
   ro.batch_interval_micros = f.batch_micros;
+  ro.store_url = f.store;
   Result<std::unique_ptr<registry::Registry>> reg =
-      fs::exists(fs::path(f.data) / "log.db")
+      fs::exists(fs::path(f.data) / "log.db") || fs::exists(fs::path(f.data) / "log.key")
           ? registry::Registry::Open(f.data, ro)
           : registry::Registry::Init(f.data, "chuqu.local/registry", ro);
   if (!reg.ok()) ServeFail("serve", reg.status());
-  // A second, read-only use of the same database for /log/ (WAL readers; the registry's
+  // A second, read-only use of the same store for /log/ (snapshots; the registry's
   // sequencer is the one writer).
-  store::SqliteOptions so;
+  Result<std::string> location = registry::RegistryStoreLocation(f.data, f.store);
+  if (!location.ok()) ServeFail("serve", location.status());
+  store::OpenStoreOptions so;
   so.create_if_missing = false;
   so.quick_check_on_open = false;  // the registry's open just ran it
-  auto store = store::SqliteStore::Open((fs::path(f.data) / "log.db").string(), so);
+  auto store = store::OpenStore(*location, so);
   if (!store.ok()) ServeFail("serve", store.status());
   auto tokens = server::TokenStore::Open(f.data);
   if (!tokens.ok()) ServeFail("serve", tokens.status());
@@ -116,6 +121,11 @@ void AddServeCommand(CLI::App& app) {
   auto* serve = app.add_subcommand("serve", "Run the HTTP server (/v1 API, /log/ tiles)");
   serve->add_option("--data", f->data, "registry data directory (initialised if empty)")
       ->required();
+  serve->add_option("--store", f->store,
+                    "postgresql://USER@HOST[:PORT]/DB[?schema=NAME]: log and tables in PostgreSQL "
+                    "(password from PGPASSWORD or ~/.pgpass; recorded in DIR/store.url); "
+                    "default DIR/log.db (SQLite)")
+      ->envname("CHUQU_STORE");
   serve->add_option("--listen", f->listen, "HOST:PORT (port 0: any free port)")
       ->capture_default_str();
   serve->add_option("--threads", f->threads, "worker threads")->capture_default_str();

@@ -26,32 +26,39 @@ Status WriteNewFile(const std::string& path, const std::string& data) {
 
 }  // namespace
 
-Result<std::unique_ptr<store::Store>> OpenRegistryStore(const std::string& dir,
-                                                        const std::string& store_url,
-                                                        bool create) {
+Result<std::string> RegistryStoreLocation(const std::string& dir, const std::string& store_url) {
   const fs::path d(dir);
   const std::string db = (d / "log.db").string();
   const std::string url_file = (d / kStoreUrlFile).string();
   std::string location = store_url;
-  if (location.empty() && !create && fs::exists(url_file)) {
+  if (location.empty() && fs::exists(url_file)) {
     std::ifstream in(url_file);
     std::getline(in, location);
     if (!store::IsPostgresUrl(location)) {
       return Status::InvalidArgument(url_file + " does not hold a postgresql:// URL");
     }
   }
-  if (location.empty()) {
-    location = db;
-  } else if (!store::IsPostgresUrl(location)) {
+  if (location.empty()) return db;
+  if (!store::IsPostgresUrl(location)) {
     return Status::InvalidArgument("the store must be a postgresql:// URL (or empty for " + db +
                                    ")");
   }
+  return location;
+}
+
+Result<std::unique_ptr<store::Store>> OpenRegistryStore(const std::string& dir,
+                                                        const std::string& store_url,
+                                                        bool create) {
+  const fs::path d(dir);
+  const std::string db = (d / "log.db").string();
+  const std::string url_file = (d / kStoreUrlFile).string();
+  if (create && fs::exists(url_file)) {
+    return Status::AlreadyExists(dir + " already holds a registry (" + url_file + ")");
+  }
+  CHUQU_ASSIGN_OR_RETURN(const std::string location, RegistryStoreLocation(dir, store_url));
   const bool postgres = store::IsPostgresUrl(location);
   if (!create && !postgres && !fs::exists(db)) {
     return Status::NotFound("no registry in " + dir + " (run `chuqu init --data " + dir + "`)");
-  }
-  if (create && fs::exists(url_file)) {
-    return Status::AlreadyExists(dir + " already holds a registry (" + url_file + ")");
   }
   store::OpenStoreOptions options;
   options.create_if_missing = create;

@@ -16,6 +16,10 @@ inline constexpr char kStoreUrlFile[] = "store.url";
 // if it already holds a log; for PostgreSQL writes DIR/store.url (0600, no password).
 // Open (create = false): the store `store_url` names, else the one DIR/store.url names, else
 // DIR/log.db; NotFound if there is none.
+// Where the store of an existing registry in `dir` lives: `store_url` if set, else the URL in
+// DIR/store.url, else DIR/log.db (for store::OpenStore).
+Result<std::string> RegistryStoreLocation(const std::string& dir, const std::string& store_url);
+
 Result<std::unique_ptr<store::Store>> OpenRegistryStore(const std::string& dir,
                                                         const std::string& store_url,
                                                         bool create);
