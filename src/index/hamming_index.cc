@@ -525,17 +525,25 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, size
   std::vector<Range> ranges;
   uint32_t hit_index[kGatherBlock];
   uint16_t hit_distance[kGatherBlock];
-  // 256-bit codes are gathered from codes_; a bitmap of seen slots (per thread, cleared
-  // after the query) skips the gather of a code already met in an earlier shell.
+  // A code is met once per table whose probed ball holds its substring; a hit is kept only
+  // in its first shell, min over u of (substring-u distance)*m + u.
+  auto first_here = [&](const Code& code, uint32_t t, uint32_t shell) {
+    for (uint32_t u = 0; u < m; ++u) {
+      if (u == t) continue;
+      const auto e = static_cast<uint32_t>(std::popcount(Substring(code, tables_[u]) ^ qsub[u]));
+      if (e * m + u < shell) return false;
+    }
+    return true;
+  };
+  // 256-bit codes are gathered from codes_. Once a query has met many candidates (large,
+  // clustered buckets, where most are met again in later shells), a bitmap of the slots met
+  // (per thread, cleared after the query) skips re-gathering them; with few candidates the
+  // bitmap's own misses cost more than it saves.
   ScratchBits* seen = nullptr;
   std::vector<uint32_t> cand;
-  if constexpr (!kInlineSketch) {
-    seen = &ThreadScratch();
-    if (seen->bits.size() < (codes_.size() + 63) / 64) seen->bits.resize((codes_.size() + 63) / 64);
-  }
   std::vector<uint32_t> marked;  // slots set in `seen`
   auto clear_seen = [&] {
-    if constexpr (!kInlineSketch) {
+    if (seen != nullptr) {
       for (uint32_t slot : marked) seen->bits[slot >> 6] = 0;
     }
   };
@@ -591,14 +599,6 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, size
       const uint32_t bound = limit - std::min(limit, outside);
       const uint32_t qsketch = Sketch(query, table);
       cand.clear();
-      auto first_here = [&](const Code& code) {
-        for (uint32_t u = 0; u < m; ++u) {
-          if (u == t) continue;
-          const auto e = static_cast<uint32_t>(std::popcount(Substring(code, tables_[u]) ^ qsub[u]));
-          if (e * m + u < shell) return false;
-        }
-        return true;
-      };
       for (size_t r = 0; r < ranges.size(); ++r) {
         if (r + 4 < ranges.size()) {  // start the next buckets' misses early
           const uint32_t* p = table.sketch.data() + ranges[r + 4].begin;
@@ -625,11 +625,22 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, size
       }
       for (const uint32_t slot : cand) {
         const uint32_t d = HammingDistance(codes_[slot], query);
-        if (d <= limit && !IsDead(slot) && first_here(codes_[slot])) record(slot, d);
+        if (d <= limit && !IsDead(slot) && first_here(codes_[slot], t, shell)) record(slot, d);
       }
     } else {
       cand.clear();
+      if (seen == nullptr && candidates >= options_.seen_bitmap_after) {
+        seen = &ThreadScratch();
+        if (seen->bits.size() < (codes_.size() + 63) / 64) {
+          seen->bits.resize((codes_.size() + 63) / 64);
+        }
+      }
       for (const Range& range : ranges) {
+        if (seen == nullptr) {
+          cand.insert(cand.end(), table.postings.begin() + range.begin,
+                      table.postings.begin() + range.end);
+          continue;
+        }
         for (uint32_t i = range.begin; i < range.end; ++i) {
           const uint32_t slot = table.postings[i];
           uint64_t& word = seen->bits[slot >> 6];
@@ -659,7 +670,9 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, size
             FilterWithin<kWords>(block, count, query, limit, hit_index, hit_distance);
         for (size_t h = 0; h < n_hits; ++h) {
           const uint32_t slot = cand[base + hit_index[h]];
-          if (!IsDead(slot)) record(slot, hit_distance[h]);
+          if (!IsDead(slot) && first_here(block[hit_index[h]], t, shell)) {
+            record(slot, hit_distance[h]);
+          }
         }
       }
     }

@@ -119,6 +119,9 @@ struct MihOptions {
   // docs/benchmarks.md); smaller codes scale down. A k-NN query, whose k-th neighbour may be
   // far beyond any radius an index helps with, gets kKnnBudgetShare of it.
   double flat_fraction = 0.1;
+  // 256-bit codes: after this many gathered candidates a query skips codes it has already
+  // met with a per-thread bitmap (clustered buckets meet each code in several tables).
+  size_t seen_bitmap_after = 16384;
 };
 
 // Multi-index hashing: the code is cut into m substrings of about 256/m bits; table t maps

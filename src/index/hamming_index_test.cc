@@ -179,6 +179,7 @@ struct PlantedCase {
   uint32_t radius;
   uint32_t num_substrings;  // 0 = automatic
   double flat_fraction;
+  size_t seen_bitmap_after = MihOptions{}.seen_bitmap_after;
 };
 
 template <size_t kWords>
@@ -188,8 +189,9 @@ void RunPlanted(const PlantedCase& pc, uint64_t seed) {
   Corpus<kWords> c = PlantedCorpus<kWords>(pc.n, q, pc.radius + 2, rng);
   FlatHammingIndex<kWords> flat;
   ASSERT_TRUE(flat.Build(c.ids, c.codes).ok());
-  MihHammingIndex<kWords> mih(
-      {.num_substrings = pc.num_substrings, .flat_fraction = pc.flat_fraction});
+  MihHammingIndex<kWords> mih({.num_substrings = pc.num_substrings,
+                               .flat_fraction = pc.flat_fraction,
+                               .seen_bitmap_after = pc.seen_bitmap_after});
   ASSERT_TRUE(mih.Build(c.ids, c.codes).ok());
   ASSERT_EQ(mih.size(), c.ids.size());
 
@@ -216,6 +218,7 @@ TEST(MihPlantedTest, Codes256) {
       {5000, 31, 32, kNever}, {5000, 15, 16, kNever}, {5000, 0, 16, kNever},
       {5000, 7, 64, kNever},  {5000, 33, 15, kNever}, {20000, 31, 0, kNever},
       {3000, 31, 16, 0.0},  // every query falls back to the flat scan
+      {5000, 31, 0, kNever, 0}, {5000, 31, 16, kNever, 100},  // seen-bitmap from the start / later
   };
   uint64_t seed = 100;
   for (const PlantedCase& pc : cases) {
@@ -390,7 +393,7 @@ TEST(HammingIndexTest, ClusteredCodesBoundedAndExact) {
 // A capped search stops at the shell where `cap` hits lie within it: fewer candidates than
 // the full search, and still the oracle's ranking (ties at the cut included).
 template <size_t kWords>
-void RunEarlyStop(uint64_t seed) {
+void RunEarlyStop(uint64_t seed, size_t seen_bitmap_after) {
   std::mt19937_64 rng(seed);
   const uint32_t radius = kWords == 4 ? 31 : 12;
   const BinaryCode<kWords> centre = RandomCode<kWords>(rng);
@@ -402,7 +405,7 @@ void RunEarlyStop(uint64_t seed) {
   for (int i = 0; i < 400; ++i) c.Push(id++, FlipBits(centre, 1 + rng() % radius, rng));
   std::shuffle(c.ids.begin(), c.ids.end(), rng);
   FlatHammingIndex<kWords> flat;
-  MihHammingIndex<kWords> mih({.flat_fraction = 1e9});
+  MihHammingIndex<kWords> mih({.flat_fraction = 1e9, .seen_bitmap_after = seen_bitmap_after});
   ASSERT_TRUE(flat.Build(c.ids, c.codes).ok());
   ASSERT_TRUE(mih.Build(c.ids, c.codes).ok());
   SearchStats capped, full;
@@ -426,8 +429,12 @@ void RunEarlyStop(uint64_t seed) {
   }
 }
 
-TEST(MihTest, CappedSearchStopsEarly256) { RunEarlyStop<4>(21); }
-TEST(MihTest, CappedSearchStopsEarly64) { RunEarlyStop<1>(22); }
+TEST(MihTest, CappedSearchStopsEarly256) {
+  RunEarlyStop<4>(21, MihOptions{}.seen_bitmap_after);
+  RunEarlyStop<4>(23, 0);     // every candidate deduplicated by the seen-bitmap
+  RunEarlyStop<4>(24, 1000);  // bitmap switched on mid-query
+}
+TEST(MihTest, CappedSearchStopsEarly64) { RunEarlyStop<1>(22, 0); }
 
 TEST(HammingIndexTest, BatchEqualsSingleQueries) {
   std::mt19937_64 rng(6);
@@ -524,7 +531,9 @@ TEST(HammingIndexRealPdqTest, VpdqFrameHashesMatchOracle) {
   FlatHammingIndex<4> flat;
   ASSERT_TRUE(flat.Build(c.ids, c.codes).ok());
   for (uint32_t m : {0u, 16u}) {
-    MihHammingIndex<4> mih({.num_substrings = m, .flat_fraction = m == 0 ? 0.03 : 1e9});
+    MihHammingIndex<4> mih({.num_substrings = m,
+                            .flat_fraction = m == 0 ? 0.03 : 1e9,
+                            .seen_bitmap_after = m == 0 ? size_t{16384} : size_t{500}});
     ASSERT_TRUE(mih.Build(c.ids, c.codes).ok());
     size_t big = 0;
     for (int i = 0; i < 40; ++i) {
