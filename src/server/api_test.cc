@@ -334,5 +334,120 @@ TEST_F(ApiTest, ClientSignedEntriesWrongSignerAndReplay) {
                 n + 1);
 }
 
+// Idempotency-Key (docs/api.md): a replay answers 409 already_exists naming the applied entry
+// and writes nothing; the same key with other content is a 409 conflict; keys are per party.
+TEST_F(ApiTest, IdempotentRegistrationReplayAndConflict) {
+  auto upload = [&](const std::string& token, const std::string& text, const std::string& key) {
+    httplib::MultipartFormDataItems items = {{"file", text, "poem.txt", "text/plain"}};
+    httplib::Headers h = Auth(token);
+    h.emplace("Idempotency-Key", key);
+    return client_->Post("/v1/works", h, items);
+  };
+  const std::string text = MakeText(11, 300);
+  auto first = upload(alice_token_, text, "reg-1");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 201) << first->body;
+  const uint64_t work = Body(first)["work"];
+  EXPECT_EQ(Body(first)["entry"]["body"]["request"], registry::RequestId(alice_.party, "reg-1"));
+  EXPECT_EQ(Body(first)["entry"]["body"]["work"]["title"], "poem");  // the client's file name
+  const uint64_t n = registry_->size();
+
+  // The same request again (a retry after a lost response): 409, the original work named.
+  auto replay = upload(alice_token_, text, "reg-1");
+  ExpectRefused(replay, 409, n);
+  json r = Body(replay);
+  EXPECT_EQ(r["error"]["code"], "already_exists");
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("request already applied as entry " +
+                                                          std::to_string(work)),
+            std::string::npos)
+      << replay->body;
+  EXPECT_EQ(r["work"], work);
+  EXPECT_EQ(r["index"], work);
+  // The same key with other content: a conflict naming the entry, no "work".
+  auto conflict = upload(alice_token_, MakeText(12, 300), "reg-1");
+  ExpectRefused(conflict, 409, n);
+  json c = Body(conflict);
+  EXPECT_EQ(c["error"]["code"], "failed_precondition");
+  EXPECT_NE(c["error"]["message"].get<std::string>().find("entry " + std::to_string(work)),
+            std::string::npos);
+  EXPECT_EQ(c["index"], work);
+  EXPECT_FALSE(c.contains("work"));
+  EXPECT_EQ(registry_->NextSeq(alice_.party), 3);  // party entry, one work
+
+  // Keys are per party; a new key is a new request.
+  auto bobs = upload(bob_token_, text, "reg-1");
+  ASSERT_TRUE(bobs);
+  EXPECT_EQ(bobs->status, 201) << bobs->body;
+  auto again = upload(alice_token_, text, "reg-2");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 201) << again->body;
+
+  // Registration by fingerprints, too.
+  json fp = {{"media", "image"},
+             {"sha256", std::string(64, 'b')},
+             {"pdq", "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"},
+             {"pdq_quality", 90}};
+  httplib::Headers h = Auth(alice_token_);
+  h.emplace("Idempotency-Key", "fp-1");
+  const std::string body = json{{"fingerprints", fp}}.dump();
+  auto f1 = client_->Post("/v1/works", h, body, "application/json");
+  ASSERT_TRUE(f1);
+  ASSERT_EQ(f1->status, 201) << f1->body;
+  auto f2 = client_->Post("/v1/works", h, body, "application/json");
+  ExpectRefused(f2, 409, registry_->size());
+  EXPECT_EQ(Body(f2)["work"], Body(f1)["work"]);
+}
+
+TEST_F(ApiTest, IdempotentCustodialWritesAndBadKeys) {
+  const uint64_t work = RegisterText(alice_token_, MakeText(13, 300));
+  ASSERT_TRUE(registry_->RegisterParty(bob_, "Bob").ok());
+  auto post = [&](const std::string& path, const std::string& token, const json& b,
+                  const std::string& key) {
+    httplib::Headers h = Auth(token);
+    h.emplace("Idempotency-Key", key);
+    return client_->Post(path.c_str(), h, b.dump(), "application/json");
+  };
+  const json transfer = {{"work", work}, {"to", bob_.party}, {"basis_points", 10000}};
+  auto t = post("/v1/transfers", alice_token_, transfer, "move all");
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->status, 201) << t->body;
+  const uint64_t index = Body(t)["index"];
+  // Retried after it applied (Alice no longer holds a share): still named as applied.
+  auto t2 = post("/v1/transfers", alice_token_, transfer, "move all");
+  ExpectRefused(t2, 409, registry_->size());
+  EXPECT_EQ(Body(t2)["error"]["code"], "already_exists") << t2->body;
+  EXPECT_EQ(Body(t2)["index"], index);
+  EXPECT_FALSE(Body(t2).contains("work"));
+  // Offers and claims take keys too.
+  const json offer = {{"work", work}, {"price", 100}};
+  auto o = post("/v1/offers", bob_token_, offer, "offer-1");
+  ASSERT_TRUE(o);
+  ASSERT_EQ(o->status, 201) << o->body;
+  ExpectRefused(post("/v1/offers", bob_token_, offer, "offer-1"), 409, registry_->size());
+  const json claim = {{"work", work}, {"reason", "mine"}};
+  auto c = post("/v1/claims", alice_token_, claim, "claim-1");
+  ASSERT_TRUE(c);
+  ASSERT_EQ(c->status, 201) << c->body;
+  ExpectRefused(post("/v1/claims", alice_token_, claim, "claim-1"), 409, registry_->size());
+  // Malformed keys: 400 before anything is written (also no party entry for a new party).
+  const uint64_t n = registry_->size();
+  std::string unused_token;
+  const registry::PartyKey dave = NewCustodialParty(&unused_token);
+  for (const std::string& bad : {std::string(129, 'k'), std::string("bell"),
+                                 std::string("cafÃ©")}) {
+    SCOPED_TRACE(bad);
+    ExpectRefused(post("/v1/claims", unused_token, claim, bad), 400, n);
+    httplib::MultipartFormDataItems items = {{"file", MakeText(14, 100), "a.txt", "text/plain"}};
+    httplib::Headers h = Auth(unused_token);
+    h.emplace("Idempotency-Key", bad);
+    ExpectRefused(client_->Post("/v1/works", h, items), 400, n);
+  }
+  EXPECT_EQ(registry_->NextSeq(dave.party), 1);
+  // A key of exactly 128 printable characters is fine.
+  auto ok = post("/v1/claims", alice_token_, claim, std::string(128, '~'));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 201) << ok->body;
+}
+
 }  // namespace
 }  // namespace chuqu::server
