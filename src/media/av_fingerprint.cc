@@ -112,11 +112,16 @@ Result<index::VideoFingerprint> ExtractVideoFingerprint(const std::string& path,
     if (first) {
       first = false;
       const double aspect = static_cast<double>(frame.width) / frame.height;
-      if (query && options.letterbox_view && std::abs(std::log(aspect * 9 / 16)) > std::log(1.05)) {
-        // The centred 16:9 region of a letterboxed (taller) or pillarboxed (wider) frame.
-        const float side = static_cast<float>(aspect < 16.0 / 9 ? aspect * 9 / 16 : 16 / 9.0 / aspect);
-        add_view(aspect < 16.0 / 9 ? index::VideoRegion{0, (1 - side) / 2, 1, side}
-                                   : index::VideoRegion{(1 - side) / 2, 0, side, 1},
+      // The centred 16:9 and 4:3 regions of a letterboxed (taller) or pillarboxed (wider)
+      // frame.
+      for (const double picture : {16.0 / 9, 4.0 / 3}) {
+        if (!query || !options.letterbox_view ||
+            std::abs(std::log(aspect / picture)) <= std::log(1.05)) {
+          continue;
+        }
+        const auto side = static_cast<float>(aspect < picture ? aspect / picture : picture / aspect);
+        add_view(aspect < picture ? index::VideoRegion{0, (1 - side) / 2, 1, side}
+                                  : index::VideoRegion{(1 - side) / 2, 0, side, 1},
                  false);
       }
       luma_factor = std::max({1, (frame.width + 639) / 640, (frame.height + 639) / 640});

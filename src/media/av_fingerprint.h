@@ -28,8 +28,8 @@ struct VideoFingerprintOptions {
   // Query only: centred crops (q above; with c = 0.7 they cover a = 0.7 .. 0.875 in ~6 %
   // steps, PDQ's tolerance to a zoom), ...
   std::vector<float> query_crops = {0.95f, 0.9f, 0.85f, 0.8f};
-  // ... the centred 16:9 region when the frames are taller or wider than 16:9 by more than
-  // 5 % (letterbox or pillarbox bars cut away), ...
+  // ... the centred 16:9 and 4:3 regions when the frames are taller or wider than that by
+  // more than 5 % (letterbox or pillarbox bars cut away), ...
   bool letterbox_view = true;
   // ... and picture-in-picture insets (video_regions.h FindInsets; up to max_insets views),
   // found in and hashed for the first `inset_frames` sampled frames (their luma is kept in
