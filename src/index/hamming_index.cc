@@ -120,7 +120,8 @@ void ForEachMask(uint32_t b, uint32_t k, Visit visit) {
 // and their buckets are neighbours in the postings.
 void ForEachKeyAtDistance(uint32_t b, uint32_t s, uint32_t centre, std::vector<uint32_t>* keys) {
   if (b <= 4) {
-    ForEachMask(b, s, [&](uint64_t mask) { keys->push_back(centre ^ static_cast<uint32_t>(mask)); });
+    ForEachMask(b, s,
+                [&](uint64_t mask) { keys->push_back(centre ^ static_cast<uint32_t>(mask)); });
     return;
   }
   for (uint32_t high = 0; high <= s && high <= b - 4; ++high) {
@@ -507,7 +508,7 @@ bool MihHammingIndex<kWords>::ProbeBase(const Code& query, uint32_t radius, size
   // filtered at `limit`, and the search is complete once the shells pass it. A full search
   // (cap never reached) probes exactly the radius-r balls.
   uint32_t limit = radius;
-  size_t within_limit = 0;                     // hits with distance <= limit
+  size_t within_limit = 0;                        // hits with distance <= limit
   std::vector<uint32_t> by_distance(radius + 1);  // hits by distance
   auto record = [&](uint32_t slot, uint32_t distance) {
     if (distance > limit) return;  // `limit` fell while a block was being filtered

@@ -190,7 +190,8 @@ class MihHammingIndex final : public HammingIndex<kWords> {
   uint32_t Substring(const Code& code, const Table& table) const;
   // The 32 bits after `table`'s substring, cyclically (kInlineSketch only).
   static uint32_t Sketch(const Code& code, const Table& table) {
-    return static_cast<uint32_t>(std::rotr(code[0], static_cast<int>((table.bit_offset + table.bits) % kBits)));
+    return static_cast<uint32_t>(
+        std::rotr(code[0], static_cast<int>((table.bit_offset + table.bits) % kBits)));
   }
   // Appends base-slot hits within `radius` (unranked, deduplicated) to `hits`: all of them,
   // or at least the first `cap` by (distance, id) and every hit ranked before them. Returns

@@ -213,10 +213,10 @@ void RunPlanted(const PlantedCase& pc, uint64_t seed) {
 TEST(MihPlantedTest, Codes256) {
   const double kNever = 1e9, kDefault = MihOptions{}.flat_fraction;
   const PlantedCase cases[] = {
-      {1, 31, 0, kDefault},   {200, 31, 0, kDefault}, {5000, 31, 0, kDefault},
-      {5000, 31, 16, kNever}, {5000, 31, 14, kNever}, {5000, 31, 20, kNever},
-      {5000, 31, 32, kNever}, {5000, 15, 16, kNever}, {5000, 0, 16, kNever},
-      {5000, 7, 64, kNever},  {5000, 33, 15, kNever}, {20000, 31, 0, kNever},
+      {1, 31, 0, kDefault},     {200, 31, 0, kDefault},      {5000, 31, 0, kDefault},
+      {5000, 31, 16, kNever},   {5000, 31, 14, kNever},      {5000, 31, 20, kNever},
+      {5000, 31, 32, kNever},   {5000, 15, 16, kNever},      {5000, 0, 16, kNever},
+      {5000, 7, 64, kNever},    {5000, 33, 15, kNever},      {20000, 31, 0, kNever},
       {3000, 31, 16, 0.0},  // every query falls back to the flat scan
       {5000, 31, 0, kNever, 0}, {5000, 31, 16, kNever, 100},  // seen-bitmap from the start / later
   };

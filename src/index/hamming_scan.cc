@@ -6,8 +6,8 @@
 
 #include <immintrin.h>
 
-#include <bit>
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "index/hamming.h"
@@ -128,8 +128,7 @@ __attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) size_t FilterAvx512W1(
   size_t i = 0, hits = 0;
   for (; i + 16 <= n; i += 16) {
     const __m512i p0 = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(codes + i), qv));
-    const __m512i p1 =
-        _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(codes + i + 8), qv));
+    const __m512i p1 = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(codes + i + 8), qv));
     const __mmask8 k0 = _mm512_cmple_epu64_mask(p0, rv), k1 = _mm512_cmple_epu64_mask(p1, rv);
     if ((k0 | k1) == 0) [[likely]] {
       continue;
