@@ -3,7 +3,8 @@
 // stored hashes, its tiles, its signed checkpoint and any derived rows the caller adds are
 // committed in ONE durable transaction, or not at all.
 //
-// Implementations: sqlite/ (embedded default). Every value an implementation returns has been
+// Implementations: sqlite/ (embedded default), postgres/ (PgStore; open either by location
+// with open_store.h). Every value an implementation returns has been
 // checked where that is cheap (entries against their leaf hashes, tiles against the stored
 // hashes), so damaged storage surfaces as Status::Corruption, never as wrong data.
 //
