@@ -182,10 +182,26 @@ std::vector<AudioMatch> AudioMatcher::Search(std::span<const AudioFingerprint> v
     m.variant = c.key.second;
     m.bit_error_rate = ber;
     m.speed = a.speed / scale;
-    m.query_start = static_cast<double>(best_begin) * item * scale;
-    m.query_end = static_cast<double>(seg_end) * item * scale;
-    m.work_start = a.speed * best_begin * item + a.offset;
-    m.work_end = a.speed * seg_end * item + a.offset;
+    // A value describes kChromaprintValueSpan seconds from its start and matches once most of
+    // that span is inside the copy, so a segment's first and last values stand for the
+    // centres of their spans; at either end of a fingerprint the copy reaches that end.
+    auto centre = [&](size_t i) { return static_cast<double>(i) * item + kChromaprintValueSpan / 2; };
+    const size_t last = seg_end - 1;
+    const double tq_start = best_begin == 0 ? 0.0 : centre(best_begin) - item / 2;
+    const double tq_end = last + 1 == q.size() ? static_cast<double>(last) * item + kChromaprintValueSpan
+                                               : centre(last) + item / 2;
+    m.query_start = tq_start * scale;
+    m.query_end = tq_end * scale;
+    const double work_span_end = static_cast<double>(ref.size() - 1) * item + kChromaprintValueSpan;
+    auto work_item = [&](size_t i) {
+      return std::llround((a.speed * static_cast<double>(i) * item + a.offset) / item);
+    };
+    m.work_start = work_item(best_begin) <= 0 ? 0.0 : a.speed * tq_start + a.offset;
+    m.work_end = work_item(last) >= static_cast<int64_t>(ref.size()) - 1
+                     ? work_span_end
+                     : a.speed * tq_end + a.offset;
+    m.work_start = std::clamp(m.work_start, 0.0, work_span_end);
+    m.work_end = std::clamp(m.work_end, m.work_start, work_span_end);
     const double length = (seg_end - best_begin) * item;
     m.score = std::clamp((0.5 - ber) / 0.5, 0.0, 1.0) *
               std::min(1.0, length / options_.full_score_seconds);

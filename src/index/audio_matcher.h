@@ -10,7 +10,9 @@
 // verified as AcoustID does, by the bit error rate (popcount of XOR) of aligned values over
 // sliding windows. The longest run of windows under `max_window_ber` is the segment; the
 // score in [0,1] is (0.5 - its mean bit error rate) / 0.5, damped for segments shorter than
-// `full_score_seconds`.
+// `full_score_seconds`. Segment bounds in seconds: a value describes kChromaprintValueSpan
+// seconds of audio from its start, so an inner bound is the centre of its first/last value's
+// span; a segment that reaches either end of a fingerprint extends to that end.
 //
 // Thread-safety: Search is const and may run concurrently; Add needs exclusive access.
 #pragma once
@@ -27,6 +29,9 @@ namespace chuqu::index {
 
 // Chromaprint's default algorithm: 11025 Hz, a frame every 4096/3 samples; one value per frame.
 inline constexpr double kChromaprintItemSeconds = 4096.0 / 3.0 / 11025.0;
+// Audio one value depends on: 20 frames (16-frame classifiers over a 5-tap chroma filter),
+// the last one 4096 samples long.
+inline constexpr double kChromaprintValueSpan = (19 * 4096.0 / 3.0 + 4096.0) / 11025.0;
 
 struct AudioFingerprint {
   std::vector<uint32_t> values;  // Chromaprint raw fingerprint (fpcalc -raw; sign-cast)

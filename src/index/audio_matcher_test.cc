@@ -24,6 +24,8 @@ uint32_t Noisy(uint32_t v, double p, std::mt19937_64& rng) {
 }
 
 constexpr double kItem = kChromaprintItemSeconds;
+// A segment's inner bounds sit at the centres of its first and last values' spans.
+constexpr double kShift = (kChromaprintValueSpan - kItem) / 2;
 
 TEST(AudioMatcherTest, EmptyIndexEmptyQueryDuplicates) {
   AudioMatcher m;
@@ -52,10 +54,10 @@ TEST(AudioMatcherTest, PlantedEmbedWithNoiseGivesTheSegment) {
   ASSERT_FALSE(found.empty());
   EXPECT_EQ(found[0].work, 1007u);
   EXPECT_NEAR(found[0].speed, 1.0, 0.02);
-  EXPECT_NEAR(found[0].query_start, 40 * kItem, 1.0);
-  EXPECT_NEAR(found[0].query_end, 160 * kItem, 1.0);
-  EXPECT_NEAR(found[0].work_start, 100 * kItem, 1.0);
-  EXPECT_NEAR(found[0].work_end, 220 * kItem, 1.0);
+  EXPECT_NEAR(found[0].query_start, 40 * kItem + kShift, 0.5);
+  EXPECT_NEAR(found[0].query_end, 160 * kItem + kShift, 0.5);
+  EXPECT_NEAR(found[0].work_start, 100 * kItem + kShift, 0.5);
+  EXPECT_NEAR(found[0].work_end, 220 * kItem + kShift, 0.5);
   EXPECT_NEAR(found[0].bit_error_rate, 0.05, 0.03);
   EXPECT_GT(found[0].score, 0.7);
 }
@@ -90,7 +92,9 @@ TEST(AudioMatcherTest, ResampledVariantMatchesInOriginalQueryTime) {
   const auto found = m.Search(variants, 5);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].variant, 1);
-  EXPECT_NEAR(found[0].query_end, 120 * kItem * 1.25, 0.5);
+  // The copy runs to the variant's end: the last value's whole span.
+  EXPECT_NEAR(found[0].query_start, 0, 1e-9);
+  EXPECT_NEAR(found[0].query_end, (119 * kItem + kChromaprintValueSpan) * 1.25, 0.5);
   EXPECT_NEAR(found[0].speed, 0.8, 0.02);
   EXPECT_NEAR(found[0].work_start, 40 * kItem, 0.5);
   EXPECT_GT(found[0].score, 0.95);
