@@ -10,6 +10,8 @@
 #include <optional>
 #include <utility>
 
+#include "store/batch_check.h"
+
 namespace chuqu::store {
 namespace {
 
@@ -851,19 +853,9 @@ Status PgStore::DropSchema(const std::string& url, const std::string& schema) {
 }
 
 Status PgStore::Append(const AppendBatch& batch) {
+  CHUQU_RETURN_IF_ERROR(CheckBatchShape(batch, "postgres store"));
   const uint64_t new_size = batch.old_size + batch.entries.size();
-  if (new_size < batch.old_size || new_size > ledger::kMaxTreeSize) {
-    return Status::OutOfRange("postgres store: tree size overflows");
-  }
-  if (batch.checkpoint.size != new_size) {
-    return Status::InvalidArgument("postgres store: checkpoint size " +
-                                   std::to_string(batch.checkpoint.size) + " is not " +
-                                   std::to_string(new_size));
-  }
   const int64_t first_hash = ledger::StoredHashCount(batch.old_size);
-  if (static_cast<int64_t>(batch.hashes.size()) != ledger::StoredHashCount(new_size) - first_hash) {
-    return Status::InvalidArgument("postgres store: wrong number of stored hashes in batch");
-  }
   for (const TileRecord& tile : batch.tiles) {
     if (tile.data.empty() || tile.data.size() % 32 != 0 || tile.data.size() > 32 * kTileWidth) {
       return Status::InvalidArgument("postgres store: tile of " +

@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "store/batch_check.h"
+
 namespace chuqu::store {
 namespace {
 
@@ -479,19 +481,9 @@ Status SqliteStore::IntegrityCheck() {
 }
 
 Status SqliteStore::Append(const AppendBatch& batch) {
+  CHUQU_RETURN_IF_ERROR(CheckBatchShape(batch, "sqlite store"));
   const uint64_t new_size = batch.old_size + batch.entries.size();
-  if (new_size < batch.old_size || new_size > ledger::kMaxTreeSize) {
-    return Status::OutOfRange("sqlite store: tree size overflows");
-  }
-  if (batch.checkpoint.size != new_size) {
-    return Status::InvalidArgument("sqlite store: checkpoint size " +
-                                   std::to_string(batch.checkpoint.size) + " is not " +
-                                   std::to_string(new_size));
-  }
   const int64_t first_hash = ledger::StoredHashCount(batch.old_size);
-  if (static_cast<int64_t>(batch.hashes.size()) != ledger::StoredHashCount(new_size) - first_hash) {
-    return Status::InvalidArgument("sqlite store: wrong number of stored hashes in batch");
-  }
   Connection& w = *writer_;
   CHUQU_RETURN_IF_ERROR(w.Exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> Status {
