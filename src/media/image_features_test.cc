@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <vips/vips.h>
 
@@ -52,9 +54,15 @@ Img Load(const std::string& path) {
   return im;
 }
 
+// ctest runs each test in its own process, several at once: a path per process keeps one
+// test from reading a JPEG another is still writing.
+std::string TempJpeg(const std::string& name) {
+  return ::testing::TempDir() + "/imatch_" + std::to_string(getpid()) + "_" + name + ".jpg";
+}
+
 // Writes `im` as a JPEG q90 and fingerprints the file.
 ImageFingerprint Fingerprint(const Img& im, const std::string& name, bool query = true) {
-  const std::string path = ::testing::TempDir() + "/imatch_" + name + ".jpg";
+  const std::string path = TempJpeg(name);
   EXPECT_EQ(vips_jpegsave(im.get(), path.c_str(), "Q", 90, nullptr), 0) << vips_error_buffer();
   auto fp = ImageFingerprintFromFile(path, query ? QueryFeatureOptions() : ImageFeatureOptions{});
   EXPECT_TRUE(fp.ok()) << fp.status().message();
@@ -172,7 +180,7 @@ TEST_F(ImageFeaturesTest, LargeJpegQueryIsShrunkOnLoadAndFound) {
   EXPECT_EQ(r[0].id, 4u);
   EXPECT_GT(r[0].score, 0.9);
 
-  const std::string path = ::testing::TempDir() + "/imatch_big.jpg";
+  const std::string path = TempJpeg("big");
   ImageDecodeOptions o;
   o.jpeg_shrink_long_side = 768;
   auto shrunk = DecodeImageRgb(path, o);
@@ -217,7 +225,7 @@ TEST(ImageFeaturesFrameTest, CoordinatesAreInTheRequestedFrame) {
 }
 
 TEST(ImageFeaturesErrorsTest, CorruptAndEmptyInputsAreErrors) {
-  const std::string path = ::testing::TempDir() + "/imatch_corrupt.jpg";
+  const std::string path = TempJpeg("corrupt");
   {
     std::ofstream f(path, std::ios::binary);
     f << "\xff\xd8\xff\xe0 not really a jpeg";
