@@ -80,4 +80,48 @@ size_t FilterWithinWith(ScanKernel kernel, const BinaryCode<kWords>* codes, size
                         const BinaryCode<kWords>& query, uint32_t radius, uint32_t* hit_index,
                         uint16_t* hit_distance);
 
+// Codes stored word-major in blocks of eight: words[w][j] is word w of code j of the block.
+// One vector register then holds word w of eight codes, so a distance needs no horizontal
+// sum, and one loaded block serves several queries (FilterBlocksWithin). Code i of an array
+// of blocks is lane i % 8 of block i / 8; unused lanes of the last block are ignored.
+template <size_t kWords>
+struct alignas(64) CodeBlock {
+  std::array<std::array<uint64_t, 8>, kWords> words{};
+};
+
+template <size_t kWords>
+inline BinaryCode<kWords> GetBlockCode(const CodeBlock<kWords>* blocks, size_t i) {
+  BinaryCode<kWords> c;
+  for (size_t w = 0; w < kWords; ++w) c[w] = blocks[i / 8].words[w][i % 8];
+  return c;
+}
+
+template <size_t kWords>
+inline void SetBlockCode(CodeBlock<kWords>* blocks, size_t i, const BinaryCode<kWords>& c) {
+  for (size_t w = 0; w < kWords; ++w) blocks[i / 8].words[w][i % 8] = c[w];
+}
+
+// One (query, code) pair of a multi-query scan.
+struct ScanHit {
+  uint32_t query;     // index into the queries given
+  uint32_t code;      // index of the code in the blocks given
+  uint32_t distance;  // their Hamming distance
+  friend bool operator==(const ScanHit&, const ScanHit&) = default;
+};
+
+// Multi-query filter: writes every pair (q < nq, i < n) with
+// HammingDistance(code i, queries[q]) <= limits[q] to `hits` and returns how many, in an
+// order that depends on the kernel only. The AVX-512 kernel keeps four queries in registers
+// and tests each loaded block against all of them, so keep n small enough for the blocks to
+// stay in L1 (a few hundred 256-bit codes) and call it per chunk.
+// REQUIRES: hits has room for n * nq entries.
+template <size_t kWords>
+size_t FilterBlocksWithin(const CodeBlock<kWords>* blocks, size_t n,
+                          const BinaryCode<kWords>* queries, size_t nq, const uint32_t* limits,
+                          ScanHit* hits);
+template <size_t kWords>
+size_t FilterBlocksWithinWith(ScanKernel kernel, const CodeBlock<kWords>* blocks, size_t n,
+                              const BinaryCode<kWords>* queries, size_t nq,
+                              const uint32_t* limits, ScanHit* hits);
+
 }  // namespace chuqu::index

@@ -12,8 +12,10 @@ namespace {
 
 // Codes scanned per ComputeDistances call: 1024 x 32 B stays in L1/L2.
 constexpr size_t kScanBlock = 1024;
-// Stored codes per block in the batched flat scan (L2-resident across the query loop).
-constexpr size_t kBatchBlock = 4096;
+// Flat index: stored codes per FilterBlocksWithin call (512 x 32 B = 16 KiB stays in L1
+// across the queries of a batch) and queries per call (bounds the hit buffer).
+constexpr size_t kFlatChunk = 512;
+constexpr size_t kFlatQueryTile = 16;
 // Candidates gathered before one distance kernel call in the MIH verify step.
 constexpr size_t kGatherBlock = 256;
 // How far ahead the gather prefetches candidate codes.
@@ -180,7 +182,8 @@ Status FlatHammingIndex<kWords>::Build(std::span<const uint64_t> ids, std::span<
       return Status::InvalidArgument("index build: id " + std::to_string(ids[i]) + " repeats");
     }
   }
-  codes_.assign(codes.begin(), codes.end());
+  blocks_.assign((codes.size() + 7) / 8, CodeBlock<kWords>{});
+  for (size_t i = 0; i < codes.size(); ++i) SetBlockCode(blocks_.data(), i, codes[i]);
   ids_.assign(ids.begin(), ids.end());
   position_ = std::move(position);
   return Status::Ok();
@@ -188,13 +191,15 @@ Status FlatHammingIndex<kWords>::Build(std::span<const uint64_t> ids, std::span<
 
 template <size_t kWords>
 Status FlatHammingIndex<kWords>::Add(uint64_t id, const Code& code) {
-  if (codes_.size() >= std::numeric_limits<uint32_t>::max() - 1) {
+  const size_t n = ids_.size();
+  if (n >= std::numeric_limits<uint32_t>::max() - 1) {
     return Status::ResourceExhausted("index: more than 2^32-1 codes in one index");
   }
-  if (!position_.emplace(id, static_cast<uint32_t>(codes_.size())).second) {
+  if (!position_.emplace(id, static_cast<uint32_t>(n)).second) {
     return Status::AlreadyExists("index: id " + std::to_string(id) + " is already indexed");
   }
-  codes_.push_back(code);
+  if (n % 8 == 0) blocks_.emplace_back();
+  SetBlockCode(blocks_.data(), n, code);
   ids_.push_back(id);
   return Status::Ok();
 }
@@ -207,21 +212,46 @@ Status FlatHammingIndex<kWords>::Remove(uint64_t id) {
   }
   const uint32_t pos = it->second;
   position_.erase(it);
-  if (pos + 1 != codes_.size()) {
-    codes_[pos] = codes_.back();
-    ids_[pos] = ids_.back();
+  const size_t last = ids_.size() - 1;
+  if (pos != last) {
+    SetBlockCode(blocks_.data(), pos, GetBlockCode(blocks_.data(), last));
+    ids_[pos] = ids_[last];
     position_[ids_[pos]] = pos;
   }
-  codes_.pop_back();
+  SetBlockCode(blocks_.data(), last, Code{});
   ids_.pop_back();
+  if (ids_.size() % 8 == 0) blocks_.pop_back();
   return Status::Ok();
 }
 
 template <size_t kWords>
 size_t FlatHammingIndex<kWords>::MemoryBytes() const {
   // Node-based map: key, value, next pointer and cached hash per node, plus the bucket array.
-  return codes_.capacity() * sizeof(Code) + ids_.capacity() * sizeof(uint64_t) +
+  return blocks_.capacity() * sizeof(CodeBlock<kWords>) + ids_.capacity() * sizeof(uint64_t) +
          position_.size() * 32 + position_.bucket_count() * sizeof(void*);
+}
+
+template <size_t kWords>
+template <typename Collector>
+void FlatHammingIndex<kWords>::Scan(std::span<const Code> queries, uint32_t radius,
+                                    std::span<Collector> out, bool count_all) const {
+  const size_t n = ids_.size();
+  uint32_t limits[kFlatQueryTile];
+  std::vector<ScanHit> hits(kFlatChunk * std::min(kFlatQueryTile, queries.size()));
+  for (size_t base = 0; base < n; base += kFlatChunk) {
+    const size_t len = std::min(kFlatChunk, n - base);
+    for (size_t q0 = 0; q0 < queries.size(); q0 += kFlatQueryTile) {
+      const size_t nq = std::min(kFlatQueryTile, queries.size() - q0);
+      for (size_t q = 0; q < nq; ++q) {
+        limits[q] = count_all ? radius : std::min(radius, out[q0 + q].Bound());
+      }
+      const size_t found = FilterBlocksWithin<kWords>(blocks_.data() + base / 8, len,
+                                                      queries.data() + q0, nq, limits, hits.data());
+      for (size_t h = 0; h < found; ++h) {
+        out[q0 + hits[h].query].Offer({ids_[base + hits[h].code], hits[h].distance});
+      }
+    }
+  }
 }
 
 template <size_t kWords>
@@ -229,12 +259,10 @@ std::vector<Neighbor> FlatHammingIndex<kWords>::RangeSearch(const Code& query, u
                                                             size_t max_results,
                                                             SearchStats* stats) const {
   RankedCollector out(max_results);
-  if (max_results > 0) {
-    ScanInto<kWords>(codes_.data(), ids_.data(), codes_.size(), query, radius, &out,
-                     [](size_t) { return true; });
-  }
+  // Counting every code within the radius (stats) filters at the radius, not the bound.
+  if (max_results > 0) Scan(std::span(&query, 1), radius, std::span(&out, 1), stats != nullptr);
   if (stats != nullptr) {
-    *stats = {.candidates = max_results > 0 ? codes_.size() : 0,
+    *stats = {.candidates = max_results > 0 ? ids_.size() : 0,
               .matches = out.offered(),
               .flat_fallback = true};
   }
@@ -251,15 +279,7 @@ template <size_t kWords>
 std::vector<std::vector<Neighbor>> FlatHammingIndex<kWords>::ScanBatch(
     std::span<const Code> queries, uint32_t radius, size_t cap) const {
   std::vector<RankedCollector> out(queries.size(), RankedCollector(cap));
-  if (cap > 0) {
-    for (size_t base = 0; base < codes_.size(); base += kBatchBlock) {
-      const size_t len = std::min(kBatchBlock, codes_.size() - base);
-      for (size_t q = 0; q < queries.size(); ++q) {
-        ScanInto<kWords>(codes_.data() + base, ids_.data() + base, len, queries[q], radius, &out[q],
-                         [](size_t) { return true; });
-      }
-    }
-  }
+  if (cap > 0) Scan(queries, radius, std::span(out), false);
   std::vector<std::vector<Neighbor>> results;
   results.reserve(queries.size());
   for (RankedCollector& c : out) results.push_back(c.Take());

@@ -71,6 +71,9 @@ class HammingIndex {
 
 // Brute force over a dense array: exact by construction, the oracle for the fast index, and
 // the right choice below ~10^5 codes. Remove is O(1) (moves the last code into the hole).
+// Codes are stored word-major in blocks of eight (CodeBlock) and scanned by the multi-query
+// kernel FilterBlocksWithin, a few hundred codes at a time so each chunk is scanned for
+// every query while it is in L1.
 template <size_t kWords>
 class FlatHammingIndex final : public HammingIndex<kWords> {
  public:
@@ -79,14 +82,14 @@ class FlatHammingIndex final : public HammingIndex<kWords> {
   [[nodiscard]] Status Build(std::span<const uint64_t> ids, std::span<const Code> codes) override;
   [[nodiscard]] Status Add(uint64_t id, const Code& code) override;
   [[nodiscard]] Status Remove(uint64_t id) override;
-  size_t size() const override { return codes_.size(); }
+  size_t size() const override { return ids_.size(); }
   size_t MemoryBytes() const override;
 
   std::vector<Neighbor> RangeSearch(const Code& query, uint32_t radius, size_t max_results,
                                     SearchStats* stats = nullptr) const override;
   std::vector<Neighbor> KNearest(const Code& query, size_t k,
                                  SearchStats* stats = nullptr) const override;
-  // Cache-blocked: each block of stored codes is scanned for every query while it is hot.
+  // Each chunk of stored codes is scanned for every query while it is in L1.
   std::vector<std::vector<Neighbor>> RangeSearchBatch(std::span<const Code> queries,
                                                       uint32_t radius,
                                                       size_t max_results) const override;
@@ -94,10 +97,16 @@ class FlatHammingIndex final : public HammingIndex<kWords> {
                                                    size_t k) const override;
 
  private:
+  // Every stored code within `radius` of queries[q] is offered to a collector of the first
+  // `cap` by (distance, id). With count_all false a chunk is filtered at the collector's
+  // current bound, so codes that cannot enter are not offered (nor counted in offered()).
+  template <typename Collector>
+  void Scan(std::span<const Code> queries, uint32_t radius, std::span<Collector> out,
+            bool count_all) const;
   std::vector<std::vector<Neighbor>> ScanBatch(std::span<const Code> queries, uint32_t radius,
                                                size_t cap) const;
 
-  std::vector<Code> codes_;
+  std::vector<CodeBlock<kWords>> blocks_;  // code i in lane i % 8 of blocks_[i / 8]
   std::vector<uint64_t> ids_;
   std::unordered_map<uint64_t, uint32_t> position_;  // id -> index into codes_/ids_
 };

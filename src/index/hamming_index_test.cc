@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <string>
@@ -133,6 +134,60 @@ TEST(ScanKernelTest, SketchFilterMatchesPopcount) {
 
 TEST(ScanKernelTest, FilterMatchesPortable64) { CheckFilterKernelsAgree<1>(); }
 TEST(ScanKernelTest, FilterMatchesPortable256) { CheckFilterKernelsAgree<4>(); }
+
+// The multi-query block filter returns exactly the pairs within each query's limit, for
+// every kernel, code count (full blocks and a partial last one), query count (whole tiles of
+// the AVX-512 kernel and remainders) and limit.
+template <size_t kWords>
+void CheckBlockKernelsAgree() {
+  std::mt19937_64 rng(19);
+  const uint32_t kAll = std::numeric_limits<uint32_t>::max();
+  for (size_t n : {0, 1, 7, 8, 9, 17, 64, 513}) {
+    std::vector<BinaryCode<kWords>> codes(n);
+    std::vector<CodeBlock<kWords>> blocks((n + 7) / 8);
+    // Fill the padding lanes with the first query: they must never be reported.
+    std::vector<BinaryCode<kWords>> queries(9);
+    for (auto& q : queries) q = RandomCode<kWords>(rng);
+    for (size_t i = 0; i < 8 * blocks.size(); ++i) SetBlockCode(blocks.data(), i, queries[0]);
+    for (size_t i = 0; i < n; ++i) {
+      codes[i] = FlipBits(queries[rng() % queries.size()],
+                          static_cast<uint32_t>(rng() % (64 * kWords + 1)), rng);
+      SetBlockCode(blocks.data(), i, codes[i]);
+      ASSERT_EQ(GetBlockCode(blocks.data(), i), codes[i]);
+    }
+    for (size_t nq : {0, 1, 2, 3, 4, 5, 8, 9}) {
+      std::vector<uint32_t> limits(nq);
+      for (size_t q = 0; q < nq; ++q) {
+        const uint32_t choices[] = {0u, 1u, 20u, uint32_t{32 * kWords}, uint32_t{64 * kWords},
+                                    kAll};
+        limits[q] = choices[rng() % std::size(choices)];
+      }
+      std::vector<ScanHit> want;
+      for (size_t q = 0; q < nq; ++q) {
+        for (size_t i = 0; i < n; ++i) {
+          const uint32_t d = HammingDistance(codes[i], queries[q]);
+          if (d <= limits[q]) {
+            want.push_back({static_cast<uint32_t>(q), static_cast<uint32_t>(i), d});
+          }
+        }
+      }
+      auto order = [](const ScanHit& a, const ScanHit& b) {
+        return a.query != b.query ? a.query < b.query : a.code < b.code;
+      };
+      for (ScanKernel k : {ScanKernel::kPortable, ScanKernel::kPopcnt, ScanKernel::kAvx512}) {
+        if (!CpuSupports(k)) continue;
+        std::vector<ScanHit> got(n * nq, ScanHit{kAll, kAll, kAll});
+        got.resize(FilterBlocksWithinWith<kWords>(k, blocks.data(), n, queries.data(), nq,
+                                                  limits.data(), got.data()));
+        std::sort(got.begin(), got.end(), order);
+        EXPECT_EQ(got, want) << ScanKernelName(k) << " n=" << n << " nq=" << nq;
+      }
+    }
+  }
+}
+
+TEST(ScanKernelTest, BlockFilterMatchesPopcount64) { CheckBlockKernelsAgree<1>(); }
+TEST(ScanKernelTest, BlockFilterMatchesPopcount256) { CheckBlockKernelsAgree<4>(); }
 
 template <size_t kWords>
 struct Corpus {
@@ -345,6 +400,96 @@ void RunAddRemove(uint64_t seed) {
 
 TEST(HammingIndexTest, AddRemoveMatchesOracle256) { RunAddRemove<4>(11); }
 TEST(HammingIndexTest, AddRemoveMatchesOracle64) { RunAddRemove<1>(12); }
+
+// Naive ranking: every code within the radius, sorted by (distance, id), cut at cap.
+template <size_t kWords>
+std::vector<Neighbor> NaiveSearch(const std::vector<uint64_t>& ids,
+                                  const std::vector<BinaryCode<kWords>>& codes,
+                                  const BinaryCode<kWords>& q, uint32_t radius, size_t cap) {
+  std::vector<Neighbor> all;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const uint32_t d = HammingDistance(codes[i], q);
+    if (d <= radius) all.push_back({ids[i], d});
+  }
+  std::sort(all.begin(), all.end(), NeighborLess);
+  if (all.size() > cap) all.resize(cap);
+  return all;
+}
+
+// The flat index (blocked layout, chunked multi-query scan) against the naive ranking,
+// through Add/Remove (holes filled from the last block, blocks appended and dropped), single
+// and batch queries, caps cutting inside tie groups, and planted neighbours.
+template <size_t kWords>
+void RunFlatAgainstNaive(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  FlatHammingIndex<kWords> flat;
+  std::vector<uint64_t> ids;
+  std::vector<BinaryCode<kWords>> codes;
+  std::vector<BinaryCode<kWords>> centres(5);
+  for (auto& c : centres) c = RandomCode<kWords>(rng);
+  const uint32_t radius = kWords == 4 ? 56 : 12;
+  for (int step = 0; step < 4000; ++step) {
+    if (rng() % 10 < 7 || ids.empty()) {
+      const uint64_t id = rng() % 100000;
+      const auto code = FlipBits(centres[rng() % centres.size()],
+                                 static_cast<uint32_t>(rng() % (2 * radius)), rng);
+      const Status s = flat.Add(id, code);
+      if (std::count(ids.begin(), ids.end(), id) != 0) {
+        ASSERT_EQ(s.code(), StatusCode::kAlreadyExists);
+        continue;
+      }
+      ASSERT_TRUE(s.ok());
+      ids.push_back(id);
+      codes.push_back(code);
+    } else {
+      const size_t i = rng() % ids.size();
+      ASSERT_TRUE(flat.Remove(ids[i]).ok());
+      ids[i] = ids.back();
+      codes[i] = codes.back();
+      ids.pop_back();
+      codes.pop_back();
+    }
+    ASSERT_EQ(flat.size(), ids.size());
+    if (step % 400 != 399) continue;
+    std::vector<BinaryCode<kWords>> queries;
+    for (int i = 0; i < 21; ++i) {
+      queries.push_back(FlipBits(centres[rng() % centres.size()],
+                                 static_cast<uint32_t>(rng() % radius), rng));
+    }
+    for (size_t cap : {size_t{1}, size_t{7}, size_t{1} << 30}) {
+      const auto batch = flat.RangeSearchBatch(queries, radius, cap);
+      const auto knn = flat.KNearestBatch(queries, cap == size_t{1} << 30 ? 50 : cap);
+      ASSERT_EQ(batch.size(), queries.size());
+      for (size_t q = 0; q < queries.size(); ++q) {
+        const auto want = NaiveSearch<kWords>(ids, codes, queries[q], radius, cap);
+        ASSERT_EQ(batch[q], want) << "cap=" << cap;
+        SearchStats stats;
+        ASSERT_EQ(flat.RangeSearch(queries[q], radius, cap), want);
+        ASSERT_EQ(flat.RangeSearch(queries[q], radius, cap, &stats), want);
+        ASSERT_EQ(stats.matches, NaiveSearch<kWords>(ids, codes, queries[q], radius,
+                                                     ids.size()).size());
+        const size_t k = cap == size_t{1} << 30 ? 50 : cap;
+        ASSERT_EQ(knn[q], NaiveSearch<kWords>(ids, codes, queries[q], 64 * kWords, k));
+        ASSERT_EQ(flat.KNearest(queries[q], k),
+                  NaiveSearch<kWords>(ids, codes, queries[q], 64 * kWords, k));
+      }
+    }
+  }
+  // Every planted neighbour of a fresh query within the radius is found.
+  const BinaryCode<kWords> q = RandomCode<kWords>(rng);
+  for (uint32_t d = 0; d <= radius + 2; ++d) {
+    const uint64_t id = 1000000 + d;
+    ASSERT_TRUE(flat.Add(id, FlipBits(q, d, rng)).ok());
+  }
+  const auto got = flat.RangeSearch(q, radius, size_t{1} << 30);
+  for (uint32_t d = 0; d <= radius + 2; ++d) {
+    EXPECT_EQ(std::count(got.begin(), got.end(), Neighbor{1000000 + d, d}), d <= radius ? 1 : 0)
+        << "planted at distance " << d;
+  }
+}
+
+TEST(HammingIndexTest, FlatMatchesNaive256) { RunFlatAgainstNaive<4>(31); }
+TEST(HammingIndexTest, FlatMatchesNaive64) { RunFlatAgainstNaive<1>(32); }
 
 TEST(HammingIndexTest, DuplicateAddAndUnknownRemove) {
   MihHammingIndex<4> mih({.max_pending = 2});

@@ -230,6 +230,137 @@ __attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) size_t SketchAvx512(
   return hits;
 }
 
+// Multi-query scan over word-major blocks (FilterBlocksWithin).
+template <size_t kWords>
+size_t BlocksPortable(const CodeBlock<kWords>* blocks, size_t n, const BinaryCode<kWords>* queries,
+                      size_t nq, const uint32_t* limits, ScanHit* hits) {
+  size_t count = 0;
+  for (size_t q = 0; q < nq; ++q) {
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t d = HammingDistance(GetBlockCode(blocks, i), queries[q]);
+      if (d <= limits[q]) {
+        hits[count++] = {static_cast<uint32_t>(q), static_cast<uint32_t>(i), d};
+      }
+    }
+  }
+  return count;
+}
+
+template <size_t kWords>
+__attribute__((target("popcnt"))) size_t BlocksPopcnt(const CodeBlock<kWords>* blocks, size_t n,
+                                                      const BinaryCode<kWords>* queries,
+                                                      size_t nq, const uint32_t* limits,
+                                                      ScanHit* hits) {
+  size_t count = 0;
+  for (size_t q = 0; q < nq; ++q) {
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t d = 0;
+      for (size_t w = 0; w < kWords; ++w) {
+        d += static_cast<uint32_t>(
+            __builtin_popcountll(blocks[i / 8].words[w][i % 8] ^ queries[q][w]));
+      }
+      hits[count] = {static_cast<uint32_t>(q), static_cast<uint32_t>(i), d};
+      count += d <= limits[q];
+    }
+  }
+  return count;
+}
+
+// Emits the hits of queries[q0 .. q0+nq) in the valid lanes of one block (the rare case:
+// distances are recomputed rather than kept in registers through the fast path).
+template <size_t kWords>
+__attribute__((noinline)) size_t EmitBlockHits(const CodeBlock<kWords>& block, uint32_t valid,
+                                               const BinaryCode<kWords>* queries,
+                                               const uint32_t* limits, uint32_t q0, int nq,
+                                               uint32_t code0, ScanHit* hits, size_t count) {
+  for (int q = 0; q < nq; ++q) {
+    for (uint32_t mask = valid; mask != 0; mask &= mask - 1) {
+      const int j = std::countr_zero(mask);
+      uint32_t d = 0;
+      for (size_t w = 0; w < kWords; ++w) {
+        d += static_cast<uint32_t>(std::popcount(block.words[w][j] ^ queries[q0 + q][w]));
+      }
+      if (d <= limits[q0 + q]) {
+        hits[count++] = {q0 + static_cast<uint32_t>(q), code0 + static_cast<uint32_t>(j), d};
+      }
+    }
+  }
+  return count;
+}
+
+// kQ queries against one block: per query and word one XOR and one popcount of eight
+// lanes, a lane-wise add and one compare; returns the lanes where any query hits.
+template <size_t kWords, int kQ>
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"), always_inline)) inline uint32_t
+BlockTileAvx512(const CodeBlock<kWords>& block, __mmask8 valid, const __m512i (&qv)[kQ][kWords],
+                const __m512i (&lv)[kQ]) {
+  __m512i c[kWords];
+  for (size_t w = 0; w < kWords; ++w) c[w] = _mm512_load_si512(block.words[w].data());
+  uint32_t any = 0;
+  for (int q = 0; q < kQ; ++q) {
+    __m512i acc = _mm512_popcnt_epi64(_mm512_xor_si512(c[0], qv[q][0]));
+    for (size_t w = 1; w < kWords; ++w) {
+      acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_xor_si512(c[w], qv[q][w])));
+    }
+    any |= _mm512_mask_cmple_epu64_mask(valid, acc, lv[q]);
+  }
+  return any;
+}
+
+// Queries q0..q0+kQ-1 against all n codes.
+template <size_t kWords, int kQ>
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) size_t BlocksAvx512Tile(
+    const CodeBlock<kWords>* blocks, size_t n, const BinaryCode<kWords>* queries,
+    const uint32_t* limits, uint32_t q0, ScanHit* hits, size_t count) {
+  __m512i qv[kQ][kWords];
+  __m512i lv[kQ];
+  for (int q = 0; q < kQ; ++q) {
+    for (size_t w = 0; w < kWords; ++w) {
+      qv[q][w] = _mm512_set1_epi64(static_cast<long long>(queries[q0 + q][w]));
+    }
+    lv[q] = _mm512_set1_epi64(limits[q0 + q]);
+  }
+  const size_t full = n / 8;
+  for (size_t b = 0; b < full; ++b) {
+    const uint32_t lanes = BlockTileAvx512<kWords, kQ>(blocks[b], 0xFF, qv, lv);
+    if (lanes != 0) [[unlikely]] {
+      count = EmitBlockHits<kWords>(blocks[b], lanes, queries, limits, q0, kQ,
+                                    static_cast<uint32_t>(8 * b), hits, count);
+    }
+  }
+  if (n % 8 != 0) {
+    const auto valid = static_cast<__mmask8>((1u << (n % 8)) - 1);
+    const uint32_t lanes = BlockTileAvx512<kWords, kQ>(blocks[full], valid, qv, lv);
+    if (lanes != 0) {
+      count = EmitBlockHits<kWords>(blocks[full], lanes, queries, limits, q0, kQ,
+                                    static_cast<uint32_t>(8 * full), hits, count);
+    }
+  }
+  return count;
+}
+
+template <size_t kWords>
+size_t BlocksAvx512(const CodeBlock<kWords>* blocks, size_t n, const BinaryCode<kWords>* queries,
+                    size_t nq, const uint32_t* limits, ScanHit* hits) {
+  // Four queries of 256 bits take 16 of the 32 vector registers.
+  constexpr int kTile = 4;
+  size_t count = 0;
+  uint32_t q = 0;
+  for (; q + kTile <= nq; q += kTile) {
+    count = BlocksAvx512Tile<kWords, kTile>(blocks, n, queries, limits, q, hits, count);
+  }
+  switch (nq - q) {
+    case 3:
+      return BlocksAvx512Tile<kWords, 3>(blocks, n, queries, limits, q, hits, count);
+    case 2:
+      return BlocksAvx512Tile<kWords, 2>(blocks, n, queries, limits, q, hits, count);
+    case 1:
+      return BlocksAvx512Tile<kWords, 1>(blocks, n, queries, limits, q, hits, count);
+    default:
+      return count;
+  }
+}
+
 ScanKernel DetectKernel() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")) {
@@ -336,6 +467,36 @@ size_t FilterWithin(const BinaryCode<kWords>* codes, size_t n, const BinaryCode<
                                   hit_distance);
 }
 
+template <size_t kWords>
+size_t FilterBlocksWithinWith(ScanKernel kernel, const CodeBlock<kWords>* blocks, size_t n,
+                              const BinaryCode<kWords>* queries, size_t nq,
+                              const uint32_t* limits, ScanHit* hits) {
+  switch (kernel) {
+    case ScanKernel::kAvx512:
+      return BlocksAvx512<kWords>(blocks, n, queries, nq, limits, hits);
+    case ScanKernel::kPopcnt:
+      return BlocksPopcnt<kWords>(blocks, n, queries, nq, limits, hits);
+    case ScanKernel::kPortable:
+      break;
+  }
+  return BlocksPortable<kWords>(blocks, n, queries, nq, limits, hits);
+}
+
+template <size_t kWords>
+size_t FilterBlocksWithin(const CodeBlock<kWords>* blocks, size_t n,
+                          const BinaryCode<kWords>* queries, size_t nq, const uint32_t* limits,
+                          ScanHit* hits) {
+  return FilterBlocksWithinWith<kWords>(ActiveScanKernel(), blocks, n, queries, nq, limits, hits);
+}
+
+template size_t FilterBlocksWithin<1>(const CodeBlock<1>*, size_t, const Code64*, size_t,
+                                      const uint32_t*, ScanHit*);
+template size_t FilterBlocksWithin<4>(const CodeBlock<4>*, size_t, const Code256*, size_t,
+                                      const uint32_t*, ScanHit*);
+template size_t FilterBlocksWithinWith<1>(ScanKernel, const CodeBlock<1>*, size_t, const Code64*,
+                                          size_t, const uint32_t*, ScanHit*);
+template size_t FilterBlocksWithinWith<4>(ScanKernel, const CodeBlock<4>*, size_t,
+                                          const Code256*, size_t, const uint32_t*, ScanHit*);
 template size_t FilterWithin<1>(const Code64*, size_t, const Code64&, uint32_t, uint32_t*,
                                 uint16_t*);
 template size_t FilterWithin<4>(const Code256*, size_t, const Code256&, uint32_t, uint32_t*,

@@ -165,8 +165,9 @@ class ImageMatcher {
   std::unordered_map<uint64_t, uint32_t> slot_of_;  // id -> slot
   MihHammingIndex<4> pdq_index_;                   // slot -> pdq[0]
   FlatHammingIndex<1> iscc_index_;                 // slot -> ISCC Image-Code
-  // Flat AVX-512 scan: sub-linear alternatives measured slower on ORB descriptors at corpus
-  // scale (docs/benchmarks.md "Image copy detection").
+  // Flat scan (multi-query AVX-512 kernel, FilterBlocksWithin): sub-linear alternatives
+  // measured slower on ORB descriptors at corpus scale (docs/benchmarks.md "Image copy
+  // detection").
   FlatHammingIndex<4> descriptors_;
   std::unordered_map<uint32_t, int> pdq_quality_;  // slot -> reference quality
 };
