@@ -36,6 +36,18 @@ bool Blank(std::string_view s) {
   return s.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
 }
 
+// Extracted text → Content; the tail both Extract and ExtractPlainTextBytes share.
+Result<Content> TextContentOf(Result<TextContent> text, std::string mime) {
+  if (!text.ok()) return text.status();
+  if (Blank(text->text)) return NoText();
+  Content out;
+  out.mime = std::move(mime);
+  out.type = ContentType::kText;
+  out.text = std::move(text->text);
+  out.title = std::move(text->title);
+  return out;
+}
+
 }  // namespace
 
 std::string_view ContentTypeName(ContentType type) {
@@ -71,15 +83,10 @@ Result<Content> Extract(const std::string& path, const ExtractOptions& options) 
     case MediaKind::kText:
     case MediaKind::kHtml:
     case MediaKind::kPdf: {
-      Result<TextContent> text = detected.kind == MediaKind::kText ? ExtractPlainText(path, options.text)
-                                 : detected.kind == MediaKind::kHtml ? ExtractHtml(path, options.text)
-                                                                     : ExtractPdf(path, options.text);
-      if (!text.ok()) return text.status();
-      if (Blank(text->text)) return NoText();
-      out.type = ContentType::kText;
-      out.text = std::move(text->text);
-      out.title = std::move(text->title);
-      return out;
+      return TextContentOf(detected.kind == MediaKind::kText ? ExtractPlainText(path, options.text)
+                           : detected.kind == MediaKind::kHtml ? ExtractHtml(path, options.text)
+                                                               : ExtractPdf(path, options.text),
+                           std::move(out.mime));
     }
     case MediaKind::kImage: {
       if (!VipsCanLoad(path)) return out;  // e.g. PSD, ICO: identified by bytes only
@@ -106,6 +113,12 @@ Result<Content> Extract(const std::string& path, const ExtractOptions& options) 
       return out;
   }
   return out;
+}
+
+Result<Content> ExtractPlainTextBytes(std::string_view bytes, const ExtractOptions& options) {
+  // DetectMedia's refusal of an empty file, in the same words.
+  if (bytes.empty()) return Status::InvalidArgument("file is empty (0 bytes)");
+  return TextContentOf(PlainTextFromBytes(bytes, options.text), "text/plain");
 }
 
 }  // namespace chuqu::media

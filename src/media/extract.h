@@ -45,6 +45,13 @@ struct ExtractOptions {
 // unreadable path and a contradicting extension are errors for every type.
 Result<Content> Extract(const std::string& path, const ExtractOptions& options = {});
 
+// Content of bytes the caller declares to be plain text (an HTTP body sent as text/plain), from
+// memory: no content sniffing (markup is not interpreted) and no file. Decoded by the same
+// PlainTextFromBytes as Extract decodes a file that libmagic detects as plain text, so for such
+// bytes the Content is the same (mime "text/plain", no title). Errors: empty or blank text,
+// undecodable bytes, more than options.text.max_file_bytes — with Extract's messages.
+Result<Content> ExtractPlainTextBytes(std::string_view bytes, const ExtractOptions& options = {});
+
 // iscc-sdk's fallback Meta-Code name when a file has no title (text_name_from_uri): the
 // file name without directory and extension, '-' and '_' replaced by spaces.
 std::string NameFromPath(std::string_view path);

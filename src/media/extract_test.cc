@@ -116,3 +116,57 @@ TEST(Extract, SharedDataDoesNotCrash) {
 
 }  // namespace
 }  // namespace chuqu::media
+
+namespace chuqu::media {
+namespace {
+
+// Bytes declared plain text give Extract's Content for a file holding them that libmagic
+// detects as plain text: one decoder (PlainTextFromBytes) behind both.
+TEST(ExtractPlainTextBytes, SameContentAsTheFile) {
+  const std::string cases[] = {
+      "Once upon a time there was a file.\n",
+      "\xEF\xBB\xBF" "With a byte order mark.\r\n",
+      "中文文本，没有标题。\n第二行。\n",
+      "caf\xe9 cr\xe8me br\xfbl\xe9" "e, d\xe9j\xe0 vu, fa\xe7" "ade et na\xefvet\xe9 \xe0 la carte.\n",
+  };
+  int n = 0;
+  for (const std::string& bytes : cases) {
+    SCOPED_TRACE(n);
+    Result<Content> file = Extract(WriteFile("declared" + std::to_string(n++) + ".txt", bytes));
+    Result<Content> mem = ExtractPlainTextBytes(bytes);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    ASSERT_TRUE(mem.ok()) << mem.status().ToString();
+    EXPECT_EQ(file->mime, "text/plain");
+    EXPECT_EQ(mem->mime, file->mime);
+    EXPECT_EQ(mem->type, ContentType::kText);
+    EXPECT_EQ(mem->text, file->text);
+    EXPECT_EQ(mem->title, file->title);
+  }
+}
+
+TEST(ExtractPlainTextBytes, BadInputs) {
+  EXPECT_EQ(ExtractPlainTextBytes("").status().message(), "file is empty (0 bytes)");
+  EXPECT_EQ(ExtractPlainTextBytes(" \n\t ").status().message(),
+            "no text content could be extracted");
+  ExtractOptions small;
+  small.text.max_file_bytes = 10;
+  Result<Content> big = ExtractPlainTextBytes("more than ten bytes", small);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted);
+  // Markup is not interpreted: the caller declared plain text.
+  Result<Content> html = ExtractPlainTextBytes("<html><body><p>Hi</p></body></html>");
+  ASSERT_TRUE(html.ok());
+  EXPECT_EQ(html->text, "<html><body><p>Hi</p></body></html>");
+}
+
+TEST(IsUtf8PlainText, TextCharactersOnly) {
+  EXPECT_TRUE(IsUtf8PlainText("plain\ttext\r\n"));
+  EXPECT_TRUE(IsUtf8PlainText("\xEF\xBB\xBF" "中文"));
+  EXPECT_FALSE(IsUtf8PlainText(""));
+  EXPECT_FALSE(IsUtf8PlainText(std::string("nul\0", 4)));
+  EXPECT_FALSE(IsUtf8PlainText("caf\xe9"));
+  EXPECT_FALSE(IsUtf8PlainText("\x02" "stx"));
+}
+
+}  // namespace
+}  // namespace chuqu::media

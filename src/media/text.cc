@@ -73,11 +73,31 @@ Result<std::string> DecodeTextBytes(std::string_view bytes) {
   return out;
 }
 
-Result<TextContent> ExtractPlainText(const std::string& path, const TextOptions& options) {
-  CHUQU_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path, options.max_file_bytes));
+bool IsUtf8PlainText(std::string_view bytes) {
+  if (bytes.substr(0, kUtf8Bom.size()) == kUtf8Bom) bytes.remove_prefix(kUtf8Bom.size());
+  if (bytes.empty()) return false;
+  for (char c : bytes) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 ? !((u >= 0x07 && u <= 0x0D) || u == 0x1B) : u == 0x7F) return false;
+  }
+  return IsValidUtf8(bytes);
+}
+
+Result<TextContent> PlainTextFromBytes(std::string_view bytes, const TextOptions& options) {
+  if (bytes.size() > options.max_file_bytes) {
+    return Status::ResourceExhausted("text is " + std::to_string(bytes.size()) +
+                                     " bytes, more than the limit of " +
+                                     std::to_string(options.max_file_bytes) +
+                                     " for this media type");
+  }
   TextContent out;
   CHUQU_ASSIGN_OR_RETURN(out.text, DecodeTextBytes(bytes));
   return out;
+}
+
+Result<TextContent> ExtractPlainText(const std::string& path, const TextOptions& options) {
+  CHUQU_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path, options.max_file_bytes));
+  return PlainTextFromBytes(bytes, options);
 }
 
 namespace {

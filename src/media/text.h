@@ -25,9 +25,20 @@ struct TextOptions {
 // first byte that is invalid in that encoding. Unidentifiable bytes → kInvalidArgument.
 Result<std::string> DecodeTextBytes(std::string_view bytes);
 
+// True if `bytes` (after an optional UTF-8 BOM) are non-empty, well-formed UTF-8 and every
+// ASCII byte is one libmagic counts as text (encoding.c text_chars: printable, BEL, BS, HT, LF,
+// VT, FF, CR, ESC; no NUL, DEL or other control): bytes that read as text with no sniffing.
+// Callers route anything else through content detection (DetectMedia).
+bool IsUtf8PlainText(std::string_view bytes);
+
 // True if `s` is well-formed UTF-8 (no overlongs, surrogates or values > U+10FFFF).
 using ::chuqu::IsValidUtf8;  // src/base/utf8.h
 
+// Plain text already in memory, decoded with DecodeTextBytes: the one implementation behind
+// ExtractPlainText (a file's bytes) and ExtractPlainTextBytes (extract.h; an HTTP body).
+// kResourceExhausted above options.max_file_bytes; the title is always empty.
+Result<TextContent> PlainTextFromBytes(std::string_view bytes, const TextOptions& options = {});
+// The file's bytes through PlainTextFromBytes.
 Result<TextContent> ExtractPlainText(const std::string& path, const TextOptions& options = {});
 // Visible text of <body> (script, style, template, noscript skipped); block elements end
 // lines. Title from <title>.

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <span>
 #include <sstream>
 
 #include "base/jcs.h"
@@ -200,7 +201,9 @@ struct Effect {
   std::optional<std::pair<std::string, State::Request>> request;  // State::requests entry
 };
 
-constexpr const char* kSchema[] = {
+// The derived tables (docs/registry.md), created once when the registry opens; each batch's
+// extra writes only add rows.
+constexpr std::string_view kSchema[] = {
     "CREATE TABLE IF NOT EXISTS parties(party TEXT PRIMARY KEY, name TEXT NOT NULL,"
     " entry INTEGER NOT NULL, seq INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS works(work INTEGER PRIMARY KEY, kind TEXT NOT NULL,"
@@ -884,7 +887,6 @@ class Registry::Impl {
       // re-sequence later entries lower, and they must fail rather than apply a wrong plan.
       if (at != index) return Status::Internal("entry sequenced at an unexpected index");
       if (fault) CHUQU_RETURN_IF_ERROR(fault(index));
-      for (const char* sql : kSchema) CHUQU_RETURN_IF_ERROR(tx.Execute(sql));
       for (const Stmt& s : *rows) CHUQU_RETURN_IF_ERROR(tx.Execute(s.sql, s.params));
       return Status::Ok();
     };
@@ -1081,6 +1083,7 @@ Result<std::unique_ptr<Registry::Impl>> OpenImpl(const std::string& dir, const O
   }
   impl->log_verifier = impl->log_signer->MakeVerifier();
   if (create) CHUQU_RETURN_IF_ERROR(ledger::InitLog(*impl->store, *impl->log_signer));
+  CHUQU_RETURN_IF_ERROR(impl->store->CreateTables(kSchema));
   ledger::SequencerOptions seq;
   seq.batch_interval = std::chrono::microseconds(options.batch_interval_micros);
   CHUQU_ASSIGN_OR_RETURN(impl->sequencer,
@@ -1130,10 +1133,11 @@ Result<WriteResult> Registry::RegisterParty(const PartyKey& actor, std::string_v
   return impl_->Write(actor, kKindParty, {{"name", name}});
 }
 
-Result<RegisterResult> Registry::RegisterFile(const PartyKey& actor, const std::string& path,
-                                              const WorkInfo& info,
-                                              std::string_view idempotency_key) {
-  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintFile(path));
+namespace {
+
+// A registration of fingerprints computed here: the kind defaults to the detected media, the
+// title to the file name (as iscc-sdk's Meta-Code name).
+WorkInfo DefaultedInfo(const WorkInfo& info, const Fingerprints& fp, std::string_view file_name) {
   WorkInfo i = info;
   if (i.kind.empty() || i.kind == "other") {
     if (fp.media == "text" || fp.media == "image" || fp.media == "audio" || fp.media == "video") {
@@ -1142,8 +1146,25 @@ Result<RegisterResult> Registry::RegisterFile(const PartyKey& actor, const std::
       i.kind = "other";
     }
   }
-  if (i.title.empty()) i.title = media::NameFromPath(path);
-  return impl_->Register(actor, fp, i, idempotency_key);
+  if (i.title.empty()) i.title = media::NameFromPath(file_name);
+  return i;
+}
+
+}  // namespace
+
+Result<RegisterResult> Registry::RegisterFile(const PartyKey& actor, const std::string& path,
+                                              const WorkInfo& info,
+                                              std::string_view idempotency_key) {
+  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintFile(path));
+  return impl_->Register(actor, fp, DefaultedInfo(info, fp, path), idempotency_key);
+}
+
+Result<RegisterResult> Registry::RegisterPlainText(const PartyKey& actor, std::string_view bytes,
+                                                   std::string_view file_name,
+                                                   const WorkInfo& info,
+                                                   std::string_view idempotency_key) {
+  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintPlainText(bytes, file_name));
+  return impl_->Register(actor, fp, DefaultedInfo(info, fp, file_name), idempotency_key);
 }
 
 Result<RegisterResult> Registry::RegisterFingerprints(const PartyKey& actor,
@@ -1244,10 +1265,18 @@ Result<WorkRecord> Registry::GetWork(uint64_t work) const {
 
 namespace {
 Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query);
+Result<Fingerprints> FingerprintPlainTextBytes(std::string_view bytes, std::string_view file_name);
 }  // namespace
 
 Result<std::vector<Match>> Registry::MatchFile(const std::string& path) const {
   CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintFileFor(path, /*query=*/true));
+  return MatchFingerprints(fp);
+}
+
+Result<std::vector<Match>> Registry::MatchPlainText(std::string_view bytes,
+                                                    std::string_view file_name) const {
+  // A text query and a text registration fingerprint alike (only images differ).
+  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintPlainTextBytes(bytes, file_name));
   return MatchFingerprints(fp);
 }
 
@@ -1316,45 +1345,46 @@ Result<std::string> Registry::Blob(std::string_view sha256) const {
 
 namespace {
 
-// `query`: for MatchFile (more local image features than a registration stores).
-Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query) {
-  Result<media::Content> content = media::Extract(path);
-  if (!content.ok()) {
-    return Status(content.status().code(), path + ": " + content.status().message());
+// ISCC Data-Code, Instance-Code, SHA-256 and size of content bytes fed in any chunks: a file
+// streamed, or a body in memory in one piece, give the same codes.
+class ByteCodes {
+ public:
+  ByteCodes() { crypto_hash_sha256_init(&sha_); }
+  void Update(std::span<const uint8_t> chunk) {
+    data_.Update(chunk);
+    instance_.Update(chunk);
+    crypto_hash_sha256_update(&sha_, chunk.data(), chunk.size());
+    size_ += chunk.size();
   }
-  Fingerprints fp;
-  fp.media = std::string(media::ContentTypeName(content->type));
-  fp.mime = content->mime;
-  // Data, Instance and SHA-256 over the bytes, streamed.
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(path + ": cannot open for reading");
-  DataHasher data;
-  InstanceHasher instance;
-  crypto_hash_sha256_state sha;
-  crypto_hash_sha256_init(&sha);
-  std::vector<uint8_t> buf(1 << 20);
-  while (in) {
-    in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
-    const size_t n = static_cast<size_t>(in.gcount());
-    if (n == 0) break;
-    const std::span<const uint8_t> chunk(buf.data(), n);
-    data.Update(chunk);
-    instance.Update(chunk);
-    crypto_hash_sha256_update(&sha, buf.data(), n);
-    fp.size += n;
+  [[nodiscard]] Status Finish(Fingerprints& fp) {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&sha_, digest);
+    fp.sha256 = ToHex(std::string_view(reinterpret_cast<char*>(digest), sizeof(digest)));
+    fp.size = size_;
+    CHUQU_ASSIGN_OR_RETURN(fp.data_code, data_.Code(64));
+    CHUQU_ASSIGN_OR_RETURN(InstanceCode ic, instance_.Finish(64));
+    fp.instance_code = ic.iscc;
+    return Status::Ok();
   }
-  if (in.bad()) return Status::IOError(path + ": read failed");
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&sha, digest);
-  fp.sha256 = ToHex(std::string_view(reinterpret_cast<char*>(digest), sizeof(digest)));
-  CHUQU_ASSIGN_OR_RETURN(fp.data_code, data.Code(64));
-  CHUQU_ASSIGN_OR_RETURN(InstanceCode ic, instance.Finish(64));
-  fp.instance_code = ic.iscc;
+
+ private:
+  DataHasher data_;
+  InstanceHasher instance_;
+  crypto_hash_sha256_state sha_;
+  uint64_t size_ = 0;
+};
+
+// What every source of content shares once the byte codes are in `fp`: media and MIME type,
+// Content- and Meta-Code (the title, else `file_name` as iscc-sdk names a file), ISCC-CODE and
+// the text fingerprints. Moves the text out of `content`.
+Status AddContentCodes(media::Content& content, std::string_view file_name, Fingerprints& fp) {
+  fp.media = std::string(media::ContentTypeName(content.type));
+  fp.mime = content.mime;
   std::vector<std::string> units;
-  if (content->type != media::ContentType::kNone) {
-    CHUQU_ASSIGN_OR_RETURN(fp.content_code, IsccContentCode(*content));
+  if (content.type != media::ContentType::kNone) {
+    CHUQU_ASSIGN_OR_RETURN(fp.content_code, IsccContentCode(content));
     const std::string name =
-        content->title.empty() ? media::NameFromPath(path) : content->title;
+        content.title.empty() ? media::NameFromPath(file_name) : content.title;
     if (Result<MetaCode> m = GenMetaCode(name, "", std::nullopt, 64); m.ok()) {
       fp.meta_code = m->iscc;
       units.push_back(fp.meta_code);
@@ -1364,7 +1394,53 @@ Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query) {
   units.push_back(fp.data_code);
   units.push_back(fp.instance_code);
   CHUQU_ASSIGN_OR_RETURN(fp.iscc, GenIsccCode(units));
-  if (content->type == media::ContentType::kImage) {
+  if (content.type == media::ContentType::kText) {
+    Result<text::TextFingerprints> t = text::FingerprintText(content.text, text::WinnowOptions{});
+    if (t.ok()) fp.text = std::move(*t);
+    fp.query_text = std::move(content.text);
+  }
+  return Status::Ok();
+}
+
+// Bytes declared plain text (media::ExtractPlainTextBytes), from memory. `file_name` as for
+// AddContentCodes. Errors carry `file_name` where a file's carry its path.
+Result<Fingerprints> FingerprintPlainTextBytes(std::string_view bytes, std::string_view file_name) {
+  Result<media::Content> content = media::ExtractPlainTextBytes(bytes);
+  if (!content.ok()) {
+    return Status(content.status().code(),
+                  std::string(file_name) + ": " + content.status().message());
+  }
+  Fingerprints fp;
+  ByteCodes codes;
+  codes.Update({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+  CHUQU_RETURN_IF_ERROR(codes.Finish(fp));
+  CHUQU_RETURN_IF_ERROR(AddContentCodes(*content, file_name, fp));
+  return fp;
+}
+
+// `query`: for MatchFile (more local image features than a registration stores).
+Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query) {
+  Result<media::Content> content = media::Extract(path);
+  if (!content.ok()) {
+    return Status(content.status().code(), path + ": " + content.status().message());
+  }
+  Fingerprints fp;
+  // Data, Instance and SHA-256 over the bytes, streamed.
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path + ": cannot open for reading");
+  ByteCodes codes;
+  std::vector<uint8_t> buf(1 << 20);
+  while (in) {
+    in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
+    const size_t n = static_cast<size_t>(in.gcount());
+    if (n == 0) break;
+    codes.Update({buf.data(), n});
+  }
+  if (in.bad()) return Status::IOError(path + ": read failed");
+  CHUQU_RETURN_IF_ERROR(codes.Finish(fp));
+  const media::ContentType type = content->type;
+  CHUQU_RETURN_IF_ERROR(AddContentCodes(*content, path, fp));
+  if (type == media::ContentType::kImage) {
     media::ImageDecodeOptions io;
     io.max_long_side = 8192;
     Result<media::RgbImage> img = media::DecodeImageRgb(path, io);
@@ -1394,21 +1470,16 @@ Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query) {
       }
     }
   }
-  if (content->type == media::ContentType::kVideo) {
+  if (type == media::ContentType::kVideo) {
     // 8 dihedral variants for queries; registration stores the original only (BulkyBlobs).
     Result<index::VideoFingerprint> v = media::ExtractVideoFingerprint(path, 0.5, 8);
     if (!v.ok()) return Status(v.status().code(), path + ": " + v.status().message());
     fp.video = std::move(*v);
   }
-  if (content->type == media::ContentType::kAudio) {
+  if (type == media::ContentType::kAudio) {
     Result<index::AudioFingerprint> a = media::ExtractAudioFingerprint(path);
     if (!a.ok()) return Status(a.status().code(), path + ": " + a.status().message());
     fp.audio = std::move(*a);
-  }
-  if (content->type == media::ContentType::kText) {
-    Result<text::TextFingerprints> t = text::FingerprintText(content->text, text::WinnowOptions{});
-    if (t.ok()) fp.text = std::move(*t);
-    fp.query_text = std::move(content->text);
   }
   return fp;
 }
@@ -1417,6 +1488,13 @@ Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query) {
 
 Result<Fingerprints> Registry::FingerprintFile(const std::string& path) {
   return FingerprintFileFor(path, /*query=*/false);
+}
+
+bool Registry::IsPlainText(std::string_view bytes) { return media::IsUtf8PlainText(bytes); }
+
+Result<Fingerprints> Registry::FingerprintPlainText(std::string_view bytes,
+                                                    std::string_view file_name) {
+  return FingerprintPlainTextBytes(bytes, file_name);
 }
 
 }  // namespace chuqu::registry

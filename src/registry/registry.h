@@ -183,6 +183,15 @@ class Registry {
   // Registers the content of `path` (extracted, fingerprinted, digested here).
   Result<RegisterResult> RegisterFile(const PartyKey& actor, const std::string& path,
                                       const WorkInfo& info, std::string_view idempotency_key = {});
+  // Registers bytes the client declared to be plain text (HTTP Content-Type text/plain) from
+  // memory, without content sniffing (media::ExtractPlainTextBytes): the same entry as
+  // RegisterFile of a file named `file_name` holding these bytes, when that file is detected as
+  // plain text. `file_name` gives the default title and Meta-Code; errors are prefixed with it.
+  // Nothing is sniffed, so nothing tells binary from text in a legacy encoding: callers with
+  // bytes that fail IsPlainText use RegisterFile, whose content detection refuses binary.
+  Result<RegisterResult> RegisterPlainText(const PartyKey& actor, std::string_view bytes,
+                                           std::string_view file_name, const WorkInfo& info,
+                                           std::string_view idempotency_key = {});
   // Registers from client-computed fingerprints (the content never leaves the owner).
   Result<RegisterResult> RegisterFingerprints(const PartyKey& actor, const Fingerprints& fp,
                                               const WorkInfo& info,
@@ -227,6 +236,10 @@ class Registry {
   // Matches of a file / of fingerprints against every registered work, ranked.
   Result<std::vector<Match>> MatchFile(const std::string& path) const;
   Result<std::vector<Match>> MatchFingerprints(const Fingerprints& fp) const;
+  // Matches of bytes declared plain text, from memory (as RegisterPlainText): the same matches as
+  // MatchFile of a file named `file_name` holding them, when it is detected as plain text.
+  Result<std::vector<Match>> MatchPlainText(std::string_view bytes,
+                                            std::string_view file_name) const;
   // Evidence bundle of the entry that registered `work` (or any entry index).
   Result<ledger::EvidenceBundle> Evidence(uint64_t index) const;
   // All derived tables as canonical text (one line per row, tables in fixed order): two
@@ -239,6 +252,13 @@ class Registry {
 
   // Builds a registry's fingerprints from a file without registering (for clients).
   static Result<Fingerprints> FingerprintFile(const std::string& path);
+  // True if `bytes` may take the plain-text path (RegisterPlainText, MatchPlainText): non-empty,
+  // well-formed UTF-8 with no control bytes but text ones (media::IsUtf8PlainText). Anything else
+  // (another encoding, binary) needs content detection, from a file.
+  static bool IsPlainText(std::string_view bytes);
+  // The same for bytes declared plain text (RegisterPlainText).
+  static Result<Fingerprints> FingerprintPlainText(std::string_view bytes,
+                                                   std::string_view file_name);
 
   class Impl;
 

@@ -154,6 +154,24 @@ Status SpoolUpload(const Request& req, const std::string& dir, TempFile& out,
       "Content-Type must be multipart/form-data, application/octet-stream or text/plain");
 }
 
+// The name a raw upload is spooled under (SpoolUpload): its default title and Meta-Code name.
+std::string RawTextName() { return UploadStem("") + ".txt"; }
+
+// A raw body declared text/plain (any parameters) that reads as UTF-8 text: fingerprinted from
+// memory (Registry::MatchPlainText, RegisterPlainText), with no spool file and no libmagic. Other
+// text/plain bodies (other encodings, binary) keep the spooled path, content detection included,
+// so their answers (and refusals) are unchanged.
+bool IsPlainTextBody(const Request& req) {
+  constexpr std::string_view kTextPlain = "text/plain";
+  const std::string ct = req.get_header_value("Content-Type");
+  if (ct.compare(0, kTextPlain.size(), kTextPlain) != 0) return false;
+  if (ct.size() > kTextPlain.size() && ct[kTextPlain.size()] != ';' &&
+      ct[kTextPlain.size()] != ' ') {
+    return false;
+  }
+  return registry::Registry::IsPlainText(req.body);
+}
+
 // The Idempotency-Key header of a custodial write (docs/api.md): "" when absent.
 Result<std::string> IdempotencyKey(const Request& req) {
   if (!req.has_header("Idempotency-Key")) return std::string();
@@ -239,6 +257,9 @@ void Api::AddRoutes(Server& server) {
                    }
                    CHUQU_ASSIGN_OR_RETURN(auto key, SigningKey(*caller.party));
                    r = registry_.RegisterFingerprints(key, fp, info, idem);
+                 } else if (IsPlainTextBody(req)) {
+                   CHUQU_ASSIGN_OR_RETURN(auto key, SigningKey(*caller.party));
+                   r = registry_.RegisterPlainText(key, req.body, RawTextName(), {}, idem);
                  } else {
                    TempFile file;
                    CHUQU_RETURN_IF_ERROR(SpoolUpload(req, tmp_dir_, file, {"info"}));
@@ -272,6 +293,8 @@ void Api::AddRoutes(Server& server) {
                    }
                    CHUQU_ASSIGN_OR_RETURN(auto fp, ParseFingerprints(j["fingerprints"]));
                    m = registry_.MatchFingerprints(fp);
+                 } else if (IsPlainTextBody(req)) {
+                   m = registry_.MatchPlainText(req.body, RawTextName());
                  } else {
                    TempFile file;
                    CHUQU_RETURN_IF_ERROR(SpoolUpload(req, tmp_dir_, file, {}));

@@ -1,0 +1,283 @@
+// POST /v1/match and /v1/works with a text/plain body: UTF-8 text is fingerprinted from memory
+// (no spool file, no libmagic), and answers exactly as the spooled path does for the same bytes
+// (application/octet-stream and multipart uploads, which keep that path); other text/plain
+// bodies (another encoding, binary) still take the spooled path with its refusals.
+#include <httplib.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "server/api.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace chuqu::server {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string MakeText(uint32_t seed, int words) {
+  static const char* kVocab[] = {"river",  "stone",   "light",   "garden",  "winter", "paper",
+                                 "signal", "harbour", "lantern", "orchard", "copper", "meadow",
+                                 "thunder", "silver", "canyon",  "window",  "falcon", "ember"};
+  std::mt19937 rng(seed);
+  std::string out;
+  for (int i = 0; i < words; ++i) {
+    if (i) out += (i % 12 == 11) ? ". " : " ";
+    out += kVocab[rng() % std::size(kVocab)];
+  }
+  return out + ".\n";
+}
+
+std::string MakeChinese(uint32_t seed, int sentences) {
+  static const char* kWords[] = {"春天", "河流", "山峰", "城市", "灯火", "书页", "秋风",
+                                 "港口", "森林", "星辰", "故事", "花园", "记忆", "远方"};
+  std::mt19937 rng(seed);
+  std::string out;
+  for (int s = 0; s < sentences; ++s) {
+    for (int w = 0; w < 8; ++w) out += kWords[rng() % std::size(kWords)];
+    out += s % 3 == 2 ? "。\n" : "，";
+  }
+  return out;
+}
+
+const char kFrenchUtf8[] =
+    "L'été dernier, à Besançon, la pluie tombait sur les façades grises et les cafés "
+    "étaient pleins. Élodie écrivait des lettres à sa soeur, décrivant chaque détail: "
+    "le goût amer du café, les pavés glissants, la lumière dorée du soir qui s'éteignait "
+    "derrière la cathédrale. Ces lettres, conservées dans une boîte en fer, racontent une "
+    "époque où l'on prenait le temps de rêver, de marcher, de regarder passer les bateaux.\n";
+
+// UTF-8 → ISO-8859-1 for code points below U+0100.
+std::string Latin1(std::string_view utf8) {
+  std::string out;
+  for (size_t i = 0; i < utf8.size(); ++i) {
+    const auto b = static_cast<unsigned char>(utf8[i]);
+    if (b < 0x80) {
+      out += utf8[i];
+    } else {
+      const auto b1 = static_cast<unsigned char>(utf8[++i]);
+      out += static_cast<char>(((b & 0x03) << 6) | (b1 & 0x3F));
+    }
+  }
+  return out;
+}
+
+class TextMatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "chuqu_text_match_test_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto reg = registry::Registry::Init(dir_.string(), "test.example/log");
+    ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+    registry_ = std::move(*reg);
+    store::SqliteOptions so;
+    so.create_if_missing = false;
+    auto store = store::SqliteStore::Open((dir_ / "log.db").string(), so);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    auto tokens = TokenStore::Open(dir_.string());
+    ASSERT_TRUE(tokens.ok());
+    tokens_ = std::move(*tokens);
+    registry::PartyKey alice = registry::PartyKey::Generate();
+    fs::create_directories(dir_ / "parties");
+    ASSERT_TRUE(
+        registry::WritePartyKeyFile(Api::CustodialKeyPath(dir_.string(), alice.party), alice).ok());
+    token_ = *tokens_->Create(alice.party);
+    // Registered up front: a refused first write would otherwise still log the party.
+    ASSERT_TRUE(registry_->RegisterParty(alice, "Alice").ok());
+
+    ServerOptions o;
+    o.port = 0;
+    o.access_log = false;
+    o.max_body_bytes = 1 << 20;
+    server_ = std::make_unique<Server>(o, *store_, tokens_.get());
+    api_ = std::make_unique<Api>(*registry_, dir_.string());
+    api_->AddRoutes(*server_);
+    ASSERT_TRUE(server_->Bind().ok());
+    thread_ = std::thread([this] { server_->Run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  }
+  void TearDown() override {
+    server_->Stop();
+    thread_.join();
+    server_.reset();
+    api_.reset();
+    store_.reset();
+    registry_.reset();
+    fs::remove_all(dir_);
+  }
+
+  httplib::Headers Auth(const std::string& idempotency_key = "") const {
+    httplib::Headers h = {{"Authorization", "Bearer " + token_}};
+    if (!idempotency_key.empty()) h.emplace("Idempotency-Key", idempotency_key);
+    return h;
+  }
+
+  // The response: status and parsed JSON body.
+  static std::pair<int, json> Answer(const httplib::Result& r) {
+    EXPECT_TRUE(r) << "no response";
+    if (!r) return {0, json()};
+    json j = json::parse(r->body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r->body;
+    return {r->status, j};
+  }
+  std::pair<int, json> Raw(const std::string& path, const std::string& body,
+                           const std::string& content_type, const std::string& key = "") {
+    return Answer(client_->Post(path.c_str(), Auth(key), body, content_type));
+  }
+  std::pair<int, json> Upload(const std::string& path, const std::string& body,
+                              const std::string& filename, const std::string& key = "") {
+    httplib::MultipartFormDataItems items = {{"file", body, filename, "text/plain"}};
+    return Answer(client_->Post(path.c_str(), Auth(key), items));
+  }
+
+  uint64_t Register(const std::string& text, const std::string& filename) {
+    auto [status, body] = Upload("/v1/works", text, filename);
+    EXPECT_EQ(status, 201) << body.dump();
+    return body.value("work", ~uint64_t{0});
+  }
+
+  fs::path dir_;
+  std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<TokenStore> tokens_;
+  std::string token_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<Api> api_;
+  std::thread thread_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(TextMatchTest, TextPlainAnswersAsTheSpooledUpload) {
+  std::vector<std::string> texts;
+  std::vector<uint64_t> works;
+  for (uint32_t s = 1; s <= 4; ++s) {
+    texts.push_back(s % 2 ? MakeText(s, 200) : MakeChinese(s, 30));
+    works.push_back(Register(texts.back(), "text-" + std::to_string(s) + ".txt"));
+  }
+  works.push_back(Register(kFrenchUtf8, "french.txt"));
+  struct Query {
+    const char* what;
+    std::string bytes;
+    uint64_t work;  // expected first match
+  };
+  const Query queries[] = {
+      {"english excerpt", texts[0].substr(texts[0].size() / 5, texts[0].size() * 3 / 5), works[0]},
+      {"chinese", texts[1], works[1]},
+      {"bom", "\xEF\xBB\xBF" + texts[3], works[3]},
+      {"quote inside new text", MakeText(50, 80) + " " + texts[2].substr(200, 600), works[2]},
+      {"accents", kFrenchUtf8, works[4]},
+  };
+  for (const Query& q : queries) {
+    SCOPED_TRACE(q.what);
+    auto [status, fast] = Raw("/v1/match", q.bytes, "text/plain");
+    ASSERT_EQ(status, 200) << fast.dump();
+    ASSERT_FALSE(fast["matches"].empty());
+    EXPECT_EQ(fast["matches"][0]["work"], q.work);
+    EXPECT_EQ(Raw("/v1/match", q.bytes, "text/plain; charset=utf-8"),
+              std::make_pair(200, fast));
+    EXPECT_EQ(Raw("/v1/match", q.bytes, "application/octet-stream"), std::make_pair(200, fast));
+    EXPECT_EQ(Upload("/v1/match", q.bytes, "query.txt"), std::make_pair(200, fast));
+  }
+  // The same French text in ISO-8859-1 is not UTF-8: spooled and detected as before, decoded to
+  // the same text, so the same text evidence (not a byte copy of the UTF-8 registration).
+  auto [status, latin1] = Raw("/v1/match", Latin1(kFrenchUtf8), "text/plain");
+  ASSERT_EQ(status, 200) << latin1.dump();
+  ASSERT_FALSE(latin1["matches"].empty());
+  EXPECT_EQ(latin1["matches"][0]["work"], works[4]);
+  const json& evidence = latin1["matches"][0]["evidence"];
+  EXPECT_EQ(evidence["method"], "text");
+  // The UTF-8 body's text evidence, listed under "also" of its exact match.
+  const json utf8 = Raw("/v1/match", kFrenchUtf8, "text/plain").second;
+  json utf8_text;
+  for (const json& e : utf8["matches"][0]["evidence"]["also"]) {
+    if (e["method"] == "text") utf8_text = e;
+  }
+  EXPECT_EQ(evidence["spans"], utf8_text["spans"]);
+  EXPECT_EQ(evidence["query_coverage"], utf8_text["query_coverage"]);
+}
+
+TEST_F(TextMatchTest, UnreadableBodiesAreRefusedAsBefore) {
+  const uint64_t size = registry_->size();
+  // Binary declared as text: the spooled path's refusal (a .txt whose content is not text).
+  const std::string binary("\x00\x9f\x92\x96\x00\xff\xfe\x01\x02\x03", 10);
+  for (const char* path : {"/v1/match", "/v1/works"}) {
+    SCOPED_TRACE(path);
+    auto [status, body] = Raw(path, binary, "text/plain");
+    EXPECT_EQ(status, 400) << body.dump();
+    EXPECT_EQ(body["error"]["code"], "invalid_argument");
+    EXPECT_TRUE(body["error"]["message"].get<std::string>().ends_with(
+        "named .txt but the content is binary data"))
+        << body.dump();
+    // Blank text: UTF-8, so in memory; the same refusal as a spooled blank file.
+    auto [blank_status, blank] = Raw(path, " \n\n\t ", "text/plain");
+    EXPECT_EQ(blank_status, 400) << blank.dump();
+    EXPECT_EQ(blank["error"]["message"], "upload.txt: no text content could be extracted");
+    auto [spooled_status, spooled] = Upload(path, " \n\n\t ", "blank.txt");
+    EXPECT_EQ(spooled_status, 400);
+    EXPECT_TRUE(spooled["error"]["message"].get<std::string>().ends_with(
+        "no text content could be extracted"))
+        << spooled.dump();
+    auto [empty_status, empty] = Raw(path, "", "text/plain");
+    EXPECT_EQ(empty_status, 400);
+    EXPECT_EQ(empty["error"]["message"], "empty upload");
+  }
+  EXPECT_EQ(registry_->size(), size);
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+}
+
+TEST_F(TextMatchTest, Utf8TextNeedsNoSpoolFile) {
+  const std::string text = MakeText(7, 150);
+  const uint64_t work = Register(text, "poem.txt");
+  // With the spool directory replaced by a file, spooled uploads fail (500); UTF-8 text/plain
+  // bodies never touch it.
+  fs::remove_all(dir_ / "tmp");
+  std::ofstream(dir_ / "tmp") << "not a directory";
+  auto [status, body] = Raw("/v1/match", text.substr(100, 500), "text/plain");
+  ASSERT_EQ(status, 200) << body.dump();
+  ASSERT_FALSE(body["matches"].empty());
+  EXPECT_EQ(body["matches"][0]["work"], work);
+  EXPECT_EQ(Raw("/v1/match", text, "application/octet-stream").first, 500);
+  EXPECT_EQ(Raw("/v1/match", Latin1(kFrenchUtf8), "text/plain").first, 500);
+  auto [reg_status, reg] = Raw("/v1/works", MakeChinese(8, 20), "text/plain");
+  EXPECT_EQ(reg_status, 201) << reg.dump();
+}
+
+TEST_F(TextMatchTest, TextPlainRegistrationIsTheSpooledUploadsEntry) {
+  const std::string text = MakeChinese(9, 25);
+  auto [status, body] = Raw("/v1/works", text, "text/plain; charset=utf-8", "key-1");
+  ASSERT_EQ(status, 201) << body.dump();
+  EXPECT_EQ(body["media"], "text");
+  EXPECT_EQ(body["entry"]["body"]["work"]["title"], "upload");
+  const uint64_t work = body["work"];
+  const uint64_t size = registry_->size();
+  // The spooled upload of the same bytes under the name a raw body is spooled under, with the
+  // same key: "same content" only if the entry body is byte-for-byte the same.
+  auto [replay_status, replay] = Upload("/v1/works", text, "upload.txt", "key-1");
+  EXPECT_EQ(replay_status, 409) << replay.dump();
+  EXPECT_EQ(replay["error"]["code"], "already_exists");
+  EXPECT_EQ(replay["work"], work);
+  // And the other way round, for a text first registered through the spool.
+  const std::string english = MakeText(10, 120);
+  EXPECT_EQ(Upload("/v1/works", english, "upload.txt", "key-2").first, 201);
+  auto [again_status, again] = Raw("/v1/works", english, "text/plain", "key-2");
+  EXPECT_EQ(again_status, 409) << again.dump();
+  EXPECT_EQ(again["error"]["code"], "already_exists");
+  EXPECT_EQ(registry_->size(), size + 1);
+  // Without a key: registered, the earlier one named as prior art.
+  auto [copy_status, copy] = Raw("/v1/works", text, "text/plain");
+  ASSERT_EQ(copy_status, 201) << copy.dump();
+  ASSERT_FALSE(copy["prior_art"].empty());
+  EXPECT_EQ(copy["prior_art"][0]["work"], work);
+}
+
+}  // namespace
+}  // namespace chuqu::server
