@@ -59,6 +59,9 @@ struct Flags {
   long batch_micros = -1;  // -1: the serve default
   long seed_texts = 100;
   std::map<std::string, int> mix = {{"text", 4}, {"image", 1}, {"match", 4}};
+  // Content-Type of match bodies: text/plain UTF-8 is fingerprinted from memory,
+  // application/octet-stream is spooled and detected (docs/api.md "Plain-text bodies").
+  std::string match_type = "text/plain";
 };
 
 [[noreturn]] void Usage(const char* why) {
@@ -66,7 +69,8 @@ struct Flags {
                "load_gen: %s\nusage: load_gen (--spawn [--chuqu PATH] [--parties 4]"
                " [--server-threads 8] [--batch-micros US] | --server http://127.0.0.1:PORT"
                " --token T...) [--threads 8] [--duration 10] [--requests N]"
-               " [--mix text=4,image=1,match=4] [--seed-texts 100]\n",
+               " [--mix text=4,image=1,match=4] [--seed-texts 100]"
+               " [--match-type text/plain|application/octet-stream]\n",
                why);
   std::exit(2);
 }
@@ -101,6 +105,11 @@ Flags ParseFlags(int argc, char** argv) {
       f.batch_micros = std::stol(value());
     } else if (a == "--seed-texts") {
       f.seed_texts = std::stol(value());
+    } else if (a == "--match-type") {
+      f.match_type = value();
+      if (f.match_type != "text/plain" && f.match_type != "application/octet-stream") {
+        Usage("--match-type is text/plain or application/octet-stream");
+      }
     } else if (a == "--mix") {
       f.mix.clear();
       std::string m = value();
@@ -427,7 +436,7 @@ int main(int argc, char** argv) {
           // An excerpt: about the middle 60% of the text.
           const std::string excerpt = text.substr(text.size() / 5, text.size() * 3 / 5);
           httplib::Headers h = {{"Authorization", "Bearer " + token}};
-          r = c.Post("/v1/match", h, excerpt, "text/plain");
+          r = c.Post("/v1/match", h, excerpt, f.match_type);
         }
         const double ms =
             std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
