@@ -127,6 +127,11 @@ class Store {
   // Commits the batch durably in one transaction (see AppendBatch). On error nothing of the
   // batch is visible. Only one thread may call Append at a time (the sequencer).
   [[nodiscard]] virtual Status Append(const AppendBatch& batch) = 0;
+  // Runs the caller's schema statements for its derived tables (CREATE TABLE/INDEX IF NOT
+  // EXISTS, in WriteTransaction::Execute's dialect) in one durable transaction that adds
+  // nothing to the log: the registry creates its tables once at open, so that each batch's
+  // extra_writes only add rows. Same rule as Append: never concurrently with it.
+  [[nodiscard]] virtual Status CreateTables(std::span<const std::string_view> statements) = 0;
   // Thread-safe.
   virtual Result<std::unique_ptr<Snapshot>> NewSnapshot() = 0;
 };

@@ -235,6 +235,38 @@ TEST_P(StoreTest, ExtraWritesCommitOrAbortWithTheBatch) {
   EXPECT_EQ((*ids)[0][0], SqlValue(int64_t{7}));
 }
 
+TEST_P(StoreTest, CreateTablesOutsideTheLog) {
+  const std::string_view schema[] = {
+      "CREATE TABLE IF NOT EXISTS works(id INTEGER PRIMARY KEY, name TEXT)",
+      "CREATE INDEX IF NOT EXISTS works_name ON works(name)"};
+  ASSERT_TRUE(store_->CreateTables(schema).ok());
+  ASSERT_TRUE(store_->CreateTables(schema).ok());  // idempotent: every open runs it
+  EXPECT_FALSE(Snap()->LatestCheckpoint()->has_value());  // no checkpoint, no entry
+
+  // A failing statement rolls back the statements before it.
+  const std::string_view bad[] = {"CREATE TABLE IF NOT EXISTS owners(id INTEGER PRIMARY KEY)",
+                                  "CREATE TABLE works(id INTEGER)"};  // exists
+  EXPECT_FALSE(store_->CreateTables(bad).ok());
+  EXPECT_FALSE(Snap()->Query("SELECT id FROM owners").ok());
+
+  // The batches' extra writes then only add rows, and the tables survive reopening.
+  AppendBatch batch = builder_.Next(Entries(0, 1));
+  batch.extra_writes = [](WriteTransaction& txn) -> Status {
+    SqlValue params[] = {int64_t{1}, std::string("one")};
+    return txn.Execute("INSERT INTO works(id, name) VALUES(?1, ?2)", params);
+  };
+  ASSERT_TRUE(store_->Append(batch).ok());
+  store_.reset();
+  Result<std::unique_ptr<Store>> reopened = Open(/*create=*/false);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(*reopened);
+  ASSERT_TRUE(store_->CreateTables(schema).ok());
+  auto rows = Snap()->Query("SELECT name FROM works");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0][0], SqlValue(std::string("one")));
+}
+
 TEST_P(StoreTest, SnapshotIsStableWhileWriterCommits) {
   ASSERT_TRUE(store_->Append(builder_.Next(Entries(0, 10))).ok());
   auto old_snap = Snap();

@@ -929,6 +929,24 @@ Status PgStore::Append(const AppendBatch& batch) {
   return s;
 }
 
+Status PgStore::CreateTables(std::span<const std::string_view> statements) {
+  if (!writer_) {
+    CHUQU_ASSIGN_OR_RETURN(writer_, Connect());
+  }
+  Status s = Guarded("create tables", redacted_url_, [&]() -> Status {
+    pqxx::work txn(writer_->c());
+    // Two processes opening one store at once would race on the catalog (IF NOT EXISTS is
+    // check-then-create): the same lock as CreateOrCheckSchema serialises them.
+    txn.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "chuqu store " + schema_);
+    PgWriteTransaction tables(txn, redacted_url_);
+    for (std::string_view sql : statements) CHUQU_RETURN_IF_ERROR(tables.Execute(sql, {}));
+    txn.commit();
+    return Status::Ok();
+  });
+  if (s.code() == StatusCode::kUnavailable) writer_.reset();
+  return s;
+}
+
 Result<std::unique_ptr<Snapshot>> PgStore::NewSnapshot() {
   std::unique_ptr<Connection> c;
   {

@@ -29,6 +29,7 @@
 
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,7 @@ class PgStore final : public Store {
   ~PgStore() override;
 
   [[nodiscard]] Status Append(const AppendBatch& batch) override;
+  [[nodiscard]] Status CreateTables(std::span<const std::string_view> statements) override;
   Result<std::unique_ptr<Snapshot>> NewSnapshot() override;
 
   const std::string& schema() const { return schema_; }

@@ -558,6 +558,19 @@ Status SqliteStore::Append(const AppendBatch& batch) {
   return s;
 }
 
+Status SqliteStore::CreateTables(std::span<const std::string_view> statements) {
+  Connection& w = *writer_;
+  CHUQU_RETURN_IF_ERROR(w.Exec("BEGIN IMMEDIATE"));
+  auto body = [&]() -> Status {
+    SqliteWriteTransaction txn(w);
+    for (std::string_view sql : statements) CHUQU_RETURN_IF_ERROR(txn.Execute(sql, {}));
+    return w.Exec("COMMIT");
+  };
+  Status s = body();
+  if (!s.ok() && !sqlite3_get_autocommit(w.db())) (void)w.Exec("ROLLBACK");
+  return s;
+}
+
 Result<std::unique_ptr<Snapshot>> SqliteStore::NewSnapshot() {
   std::unique_ptr<Connection> c;
   {

@@ -11,7 +11,9 @@
 
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/store.h"
@@ -39,6 +41,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   [[nodiscard]] Status Append(const AppendBatch& batch) override;
+  [[nodiscard]] Status CreateTables(std::span<const std::string_view> statements) override;
   Result<std::unique_ptr<Snapshot>> NewSnapshot() override;
 
   // Full PRAGMA integrity_check (slow; for `chuqu log check`). Corruption with SQLite's report.
