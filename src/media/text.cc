@@ -74,6 +74,8 @@ Result<std::string> DecodeTextBytes(std::string_view bytes) {
 }
 
 bool IsUtf8PlainText(std::string_view bytes) {
+  // libmagic calls any 1-byte file binary ("very short file (no magic)").
+  if (bytes.size() < 2) return false;
   if (bytes.substr(0, kUtf8Bom.size()) == kUtf8Bom) bytes.remove_prefix(kUtf8Bom.size());
   if (bytes.empty()) return false;
   for (char c : bytes) {

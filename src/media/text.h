@@ -25,9 +25,10 @@ struct TextOptions {
 // first byte that is invalid in that encoding. Unidentifiable bytes → kInvalidArgument.
 Result<std::string> DecodeTextBytes(std::string_view bytes);
 
-// True if `bytes` (after an optional UTF-8 BOM) are non-empty, well-formed UTF-8 and every
-// ASCII byte is one libmagic counts as text (encoding.c text_chars: printable, BEL, BS, HT, LF,
-// VT, FF, CR, ESC; no NUL, DEL or other control): bytes that read as text with no sniffing.
+// True if `bytes` are at least 2 bytes (libmagic calls 1 byte binary), non-empty after an
+// optional UTF-8 BOM, well-formed UTF-8, and every ASCII byte is one libmagic counts as text
+// (encoding.c text_chars: printable, BEL, BS, HT, LF, VT, FF, CR, ESC; no NUL, DEL or other
+// control): bytes that read as text with no sniffing.
 // Callers route anything else through content detection (DetectMedia).
 bool IsUtf8PlainText(std::string_view bytes);
 

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "media/detect.h"
 #include "media/extract.h"
 #include "registry/registry.h"
 
@@ -272,6 +273,8 @@ TEST(PlainTextPredicate, Utf8TextOnly) {
   EXPECT_TRUE(Registry::IsPlainText("\xEF\xBB\xBF" "bom"));
   EXPECT_TRUE(Registry::IsPlainText("中文，\t\r\n\f\v\a\b\x1b[0m"));
   EXPECT_FALSE(Registry::IsPlainText(""));
+  EXPECT_FALSE(Registry::IsPlainText("a"));  // libmagic: "very short file", binary
+  EXPECT_TRUE(Registry::IsPlainText("ab"));
   EXPECT_FALSE(Registry::IsPlainText("\xEF\xBB\xBF"));            // a BOM alone
   EXPECT_FALSE(Registry::IsPlainText(std::string("a\0b", 3)));     // NUL
   EXPECT_FALSE(Registry::IsPlainText("a\x01" "b"));                // other controls
@@ -280,6 +283,44 @@ TEST(PlainTextPredicate, Utf8TextOnly) {
   EXPECT_FALSE(Registry::IsPlainText("\xc0\xaf"));                 // overlong
   EXPECT_FALSE(Registry::IsPlainText("\xed\xa0\x80"));             // surrogate
   EXPECT_FALSE(Registry::IsPlainText("\xe4\xb8"));                 // truncated
+}
+
+// Random strings over text characters (ASCII, CJK, the text controls), sometimes with one byte
+// libmagic does not count as text: those are never plain text; the others are, libmagic takes
+// them for text too (the fast path accepts nothing the file path would call binary), and they
+// fingerprint as the file path does.
+TEST_F(PlainTextTest, RandomTextAgreesWithLibmagicAndTheFile) {
+  static const char* kPieces[] = {"a", "Z", "9", " ", ".", ",", "\n", "\r\n", "\t", "\f", "\v",
+                                  "\a", "\b", "\x1b", "é", "中", "文", "。", "😀", "word "};
+  static const char kNonText[] = {'\0', '\x01', '\x06', '\x0e', '\x1a', '\x1f', '\x7f'};
+  std::mt19937 rng(2026);
+  int plain = 0, checked_against_file = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::string s;
+    const int n = 1 + static_cast<int>(rng() % 120);
+    for (int k = 0; k < n; ++k) s += kPieces[rng() % std::size(kPieces)];
+    if (s.size() < 2) s += "x";
+    const bool poisoned = rng() % 4 == 0;
+    if (poisoned) s.insert(rng() % (s.size() + 1), 1, kNonText[rng() % std::size(kNonText)]);
+    SCOPED_TRACE(testing::PrintToString(s));
+    if (poisoned) {
+      EXPECT_FALSE(Registry::IsPlainText(s));
+      continue;
+    }
+    ASSERT_TRUE(Registry::IsPlainText(s));
+    ++plain;
+    const media::Detected d = media::DetectBytes(s);
+    EXPECT_EQ(d.kind, media::MediaKind::kText) << d.mime;
+    if (d.mime != "text/plain" || i % 10 != 0) continue;
+    // Every tenth against the file path (a file costs a spool-like write and libmagic).
+    Result<Fingerprints> file = Registry::FingerprintFile(File(s));
+    Result<Fingerprints> mem = Registry::FingerprintPlainText(s, "upload.txt");
+    ASSERT_EQ(file.ok(), mem.ok());
+    if (file.ok()) ExpectSameFingerprints(*file, *mem);
+    ++checked_against_file;
+  }
+  EXPECT_GT(plain, 150);
+  EXPECT_GT(checked_against_file, 10);
 }
 
 }  // namespace
