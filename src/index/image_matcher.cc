@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <iterator>
 #include <string>
 
 namespace chuqu::index {
@@ -414,8 +416,28 @@ Result<std::vector<ImageMatch>> ImageMatcher::Search(const ImageFingerprint& que
 
   // Local tier: vote, then verify the best-voted references.
   if (!query.descriptors.empty() && descriptors_.size() > 0) {
-    const auto hits = descriptors_.RangeSearchBatch(
-        query.descriptors, options_.descriptor_radius, options_.max_hits_per_descriptor);
+    std::vector<std::vector<Neighbor>> hits;
+    if (options_.runner == nullptr || query.descriptors.size() < 2) {
+      hits = descriptors_.RangeSearchBatch(query.descriptors, options_.descriptor_radius,
+                                           options_.max_hits_per_descriptor);
+    } else {
+      // Queries are independent: each half scans every stored code.
+      const std::span<const Code256> all(query.descriptors);
+      const size_t half = all.size() / 2;
+      std::vector<std::vector<Neighbor>> second;
+      const std::function<void()> tasks[] = {
+          [&] {
+            hits = descriptors_.RangeSearchBatch(all.first(half), options_.descriptor_radius,
+                                                 options_.max_hits_per_descriptor);
+          },
+          [&] {
+            second = descriptors_.RangeSearchBatch(all.subspan(half), options_.descriptor_radius,
+                                                   options_.max_hits_per_descriptor);
+          }};
+      options_.runner->RunAll(tasks);
+      hits.insert(hits.end(), std::make_move_iterator(second.begin()),
+                  std::make_move_iterator(second.end()));
+    }
     // slot -> best query descriptor per reference keypoint.
     std::unordered_map<uint32_t, std::unordered_map<uint32_t, Correspondence>> pairs;
     std::unordered_map<uint32_t, int> votes;

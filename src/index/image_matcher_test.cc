@@ -214,6 +214,38 @@ TEST(ImageMatcherTest, PlantedCropIsFoundWithItsRegion) {
   EXPECT_EQ(matcher.Search(q)->size(), 1u);
 }
 
+// A runner splits the descriptor scan: the matches are the same as on one thread.
+TEST(ImageMatcherTest, RunnerGivesTheSameMatches) {
+  std::mt19937_64 rng(9);
+  ThreadPool pool(1);
+  ImageMatcher alone;
+  ImageMatcher pooled(ImageMatcherOptions{.runner = &pool});
+  std::vector<ImageFingerprint> refs;
+  for (int i = 0; i < 30; ++i) {
+    refs.push_back(RandomFingerprint(rng, 900, 700, 300));
+    ASSERT_TRUE(alone.Add(i, refs.back()).ok());
+    ASSERT_TRUE(pooled.Add(i, refs.back()).ok());
+  }
+  for (int t = 0; t < 4; ++t) {
+    const ImageFingerprint q = CropQuery(refs[3 * t], 100, 80, 600, 500, 0.8f + 0.2f * t, rng);
+    ImageSearchStats s1, s2;
+    auto a = alone.Search(q, &s1);
+    auto b = pooled.Search(q, &s2);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_FALSE(a->empty());
+    EXPECT_EQ((*a)[0].id, static_cast<uint64_t>(3 * t));
+    ASSERT_EQ(a->size(), b->size());
+    for (size_t i = 0; i < a->size(); ++i) {
+      EXPECT_EQ((*a)[i].id, (*b)[i].id);
+      EXPECT_EQ((*a)[i].score, (*b)[i].score);
+      EXPECT_EQ((*a)[i].inliers, (*b)[i].inliers);
+      EXPECT_EQ((*a)[i].votes, (*b)[i].votes);
+      EXPECT_EQ((*a)[i].ref_region, (*b)[i].ref_region);
+    }
+    EXPECT_EQ(s1.descriptor_hits, s2.descriptor_hits);
+  }
+}
+
 TEST(ImageMatcherTest, DihedralPdqMatchIsGlobal) {
   std::mt19937_64 rng(6);
   ImageMatcher matcher;

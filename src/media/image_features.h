@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "base/task_runner.h"
 #include "chuqu/status.h"
 #include "index/image_matcher.h"
 #include "media/image.h"
@@ -30,6 +31,9 @@ struct ImageFeatureOptions {
   // Match path: decode a large JPEG by DCT scaling to about feature_long_side
   // (ImageDecodeOptions::jpeg_shrink_long_side); ~4x faster for a 12-MP photo.
   bool jpeg_shrink = false;
+  // With jpeg_shrink: the smallest long side the DCT scaling may give (0 = feature_long_side).
+  // Below feature_long_side, ORB runs on the decoded pixels as they are.
+  int jpeg_shrink_long_side = 0;
   bool iscc = true;         // compute the ISCC Image-Code
   bool pdq = true;          // compute the 8 PDQ dihedrals (off: pdq left zero, quality 0)
   // 0 = keypoints in pixels of the image given. Otherwise an image whose long side exceeds
@@ -38,6 +42,10 @@ struct ImageFeatureOptions {
   // bounds assume frames of similar size (references are fingerprinted at decode_long_side).
   int frame_long_side = 0;
   uint64_t max_pixels = 1'000'000'000;  // decompression-bomb guard (ImageDecodeOptions)
+  // Not owned. If set, ORB runs concurrently with PDQ + ISCC (same results, lower latency,
+  // no less CPU). Null (the default) runs everything on the calling thread: the right choice
+  // for a server whose cores are busy with other requests.
+  TaskRunner* runner = nullptr;
 };
 
 // Options for fingerprinting a query (more local features than a reference).

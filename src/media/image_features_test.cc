@@ -5,12 +5,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <string>
 
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <opencv2/core.hpp>
+#include <opencv2/features2d.hpp>
+#include <opencv2/imgproc.hpp>
 #include <vips/vips.h>
 
 namespace chuqu::media {
@@ -222,6 +226,99 @@ TEST(ImageFeaturesFrameTest, CoordinatesAreInTheRequestedFrame) {
   EXPECT_LE(max_x, 384.0f);
   EXPECT_GT(max_x, 300.0f);  // spread over the frame, not the corner of a larger one
   EXPECT_TRUE(index::ValidateImageFingerprint(*fp).ok());
+}
+
+// The level-by-level ORB gives what one 8-level cv::ORB gives on the same grey frame: the
+// same keypoints, in the same order, with the same descriptors (images of several sizes,
+// down to one whose last pyramid levels are empty), with and without a pool.
+TEST(ImageFeaturesOrbTest, SameAsOpenCvOrb) {
+  ThreadPool pool(1);
+  Img kodak = Load(Kodak(4));  // 512 x 768
+  Img big, tiny, odd;
+  ASSERT_EQ(vips_resize(kodak.get(), big.out(), 2.5, nullptr), 0);
+  ASSERT_EQ(vips_crop(kodak.get(), tiny.out(), 100, 200, 90, 40, nullptr), 0);
+  // 573 rows: 573 / 1.2f rounds to 477, 573 * (1 / 1.2f) to 478 (what cv::ORB uses).
+  ASSERT_EQ(vips_crop(kodak.get(), odd.out(), 0, 100, 512, 573, nullptr), 0);
+  int checked = 0;
+  for (const Img* im : {&kodak, &big, &tiny, &odd}) {
+    const std::string path = TempJpeg("orb" + std::to_string(checked));
+    ASSERT_EQ(vips_jpegsave(im->get(), path.c_str(), "Q", 90, nullptr), 0);
+    auto rgb = DecodeImageRgb(path);
+    ASSERT_TRUE(rgb.ok());
+    for (int max_features : {300, kQueryFeatures}) {
+      ImageFeatureOptions o;
+      o.max_features = max_features;
+      o.pdq = false;
+      o.iscc = false;
+      // The frame ORB sees, as the extractor makes it.
+      cv::Mat grey;
+      cv::cvtColor(cv::Mat(rgb->height, rgb->width, CV_8UC3, rgb->rgb.data()), grey,
+                   cv::COLOR_RGB2GRAY);
+      const int long_side = std::max(rgb->width, rgb->height);
+      if (long_side > o.feature_long_side) {
+        const double s = static_cast<double>(o.feature_long_side) / long_side;
+        cv::Mat small;
+        cv::resize(grey, small,
+                   cv::Size(static_cast<int>(rgb->width * s + 0.5),
+                            static_cast<int>(rgb->height * s + 0.5)),
+                   0, 0, cv::INTER_AREA);
+        grey = small;
+      }
+      std::vector<cv::KeyPoint> want;
+      cv::Mat want_desc;
+      cv::ORB::create(max_features, 1.2f, 8, 31, 0, 2, cv::ORB::HARRIS_SCORE, 31,
+                      o.fast_threshold)
+          ->detectAndCompute(grey, cv::noArray(), want, want_desc);
+      for (TaskRunner* runner : {static_cast<TaskRunner*>(nullptr),
+                                 static_cast<TaskRunner*>(&pool)}) {
+        o.runner = runner;
+        auto fp = ImageFingerprintFromRgb(*rgb, o);
+        ASSERT_TRUE(fp.ok()) << fp.status().message();
+        ASSERT_EQ(fp->descriptors.size(), want.size()) << "image " << checked;
+        const double sx = static_cast<double>(fp->width) / grey.cols;
+        const double sy = static_cast<double>(fp->height) / grey.rows;
+        for (size_t i = 0; i < want.size(); ++i) {
+          ASSERT_NEAR(fp->keypoints[i].x, (want[i].pt.x + 0.5) * sx, 1e-3) << i;
+          ASSERT_NEAR(fp->keypoints[i].y, (want[i].pt.y + 0.5) * sy, 1e-3) << i;
+          ASSERT_EQ(std::memcmp(fp->descriptors[i].data(), want_desc.ptr(static_cast<int>(i)),
+                                32),
+                    0)
+              << "descriptor " << i << " of image " << checked;
+        }
+      }
+    }
+    ++checked;
+  }
+}
+
+// With a runner, ORB runs beside PDQ + ISCC: the fingerprint is the same, and the query
+// path's JPEG shrink-on-load (1/4 of a 3072-px photo) keeps the copy found with its region.
+TEST(ImageFeaturesRunnerTest, SameFingerprintWithAPool) {
+  Img ref = Load(Kodak(4));  // 512 x 768
+  Img big;
+  ASSERT_EQ(vips_resize(ref.get(), big.out(), 4.0, nullptr), 0);
+  const std::string path = TempJpeg("runner");
+  ASSERT_EQ(vips_jpegsave(big.get(), path.c_str(), "Q", 90, nullptr), 0);
+  ThreadPool pool(1);
+  ImageFeatureOptions with_pool = QueryFeatureOptions();
+  with_pool.runner = &pool;
+  auto alone = ImageFingerprintFromFile(path, QueryFeatureOptions());
+  auto pooled = ImageFingerprintFromFile(path, with_pool);
+  ASSERT_TRUE(alone.ok() && pooled.ok());
+  EXPECT_EQ(std::max(alone->width, alone->height), 768);  // 3072 / 4
+  EXPECT_GT(alone->descriptors.size(), 300u);
+  EXPECT_TRUE(alone->iscc_image.has_value());
+  EXPECT_EQ(*alone, *pooled);
+
+  auto ref_fp = ImageFingerprintFromFile(Kodak(4));
+  ASSERT_TRUE(ref_fp.ok());
+  ImageMatcher matcher;
+  ASSERT_TRUE(matcher.Add(4, *ref_fp).ok());
+  auto r = matcher.Search(*pooled);
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->empty());
+  EXPECT_EQ((*r)[0].id, 4u);
+  EXPECT_GT((*r)[0].score, 0.9);
 }
 
 TEST(ImageFeaturesErrorsTest, CorruptAndEmptyInputsAreErrors) {
