@@ -81,12 +81,6 @@ void Register(const Target& t, const registry::WorkInfo& info,
       r = s.api->RegisterFile(f, i);
     } else {
       Result<registry::Fingerprints> fp = registry::Registry::FingerprintFile(f);
-      if (fp.ok() && fp->image && s.signer() == nullptr) {
-        // The custodial JSON form carries PDQ and ISCC only: say what is not registered.
-        std::cerr << "chuqu register: " << f << ": note: without --party only PDQ and ISCC are "
-                  << "sent; the image's local features (crop and inset matching) are not "
-                  << "registered (sign with --party KEY to include them)\n";
-      }
       if (fp.ok()) {
         r = s.api->RegisterFingerprints(*fp, client::DefaultWorkInfo(info, *fp, f), s.signer(),
                                         fingerprints_only ? "" : f);

@@ -222,11 +222,23 @@ TEST_F(RegistryRemoteTest, FingerprintsOnlyAndClientSigned) {
   ASSERT_EQ(m.exit_code, 0) << m.err;
   ASSERT_FALSE(Lines(m.out).at(0)["matches"].empty()) << m.out;
   EXPECT_EQ(Lines(m.out).at(0)["matches"][0]["work"], w["work"]);
-  // A text's winnowing fingerprints cannot travel that way: refused, saying what to do.
+  // A text's winnowing fingerprints travel that way too (a blob in the JSON form), so the
+  // server matches the text; nothing is said on stderr.
+  const std::string letter =
+      Write("letter.txt",
+            "Dear cartographer, the northern ridge you drew in spring has moved three valleys east "
+            "since the glacier withdrew, the salt road now bends around a lake no map of yours has "
+            "named, and the ferry at the old stone crossing runs only when the moon is full.\n");
+  Outcome t = Remote("register", "--fingerprints-only " + letter);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(t.err, "");
+  const json tw = Lines(t.out).at(0);
+  EXPECT_EQ(tw["media"], "text");
+  m = Remote("match", letter);
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  ASSERT_FALSE(Lines(m.out).at(0)["matches"].empty()) << m.out;
+  EXPECT_EQ(Lines(m.out).at(0)["matches"][0]["work"], tw["work"]);
   const std::string poem = Write("poem.txt", kPoem);
-  Outcome t = Remote("register", "--fingerprints-only " + poem);
-  EXPECT_EQ(t.exit_code, 1);
-  EXPECT_NE(t.err.find("--party KEY"), std::string::npos) << t.err;
 
   // A party holding its own key: a token for its id, entries signed by the CLI.
   Outcome k = Run("party key --key " + (root_ / "me.key").string());

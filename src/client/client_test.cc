@@ -20,6 +20,7 @@
 
 #include "client/registry_client.h"
 #include "ledger/bundle.h"
+#include "media/image.h"
 #include "server/api.h"
 #include "server/server.h"
 #include "server/tokens.h"
@@ -189,16 +190,20 @@ TEST(ClientTest, FingerprintsOnlySendsJsonAndNoContent) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
-  EXPECT_LT(seen[0].second.size(), 2048u);  // fingerprints, not the 100-kB JPEG
+  // Fingerprints, not the JPEG: the local features travel as their CQIF blob.
+  EXPECT_LT(seen[0].second.size(), ss.str().size());
   EXPECT_EQ(seen[0].second.find(ss.str().substr(0, 64)), std::string::npos);
+  ASSERT_TRUE(body["fingerprints"]["blobs"]["image"].is_string()) << body["fingerprints"].dump();
+  const std::string image_blob = body["fingerprints"]["blobs"]["image"];
+  EXPECT_EQ(image_blob.substr(0, 4), "Q1FJ");  // base64 of "CQI"
 
-  // Text fingerprints cannot travel as JSON: refused before sending, saying what to do.
+  // Text fingerprints travel as their CQTF blob too.
   registry::Fingerprints text;
   text.media = "text";
   text.text.emplace();
-  Result<json> refused = FingerprintsJson(text);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.status().message().find("--party KEY"), std::string::npos);
+  Result<json> tj = FingerprintsJson(text);
+  ASSERT_TRUE(tj.ok()) << tj.status().ToString();
+  EXPECT_TRUE((*tj)["blobs"]["text"].is_string()) << tj->dump();
 }
 
 class RegistryClientTest : public ::testing::Test {
@@ -320,6 +325,61 @@ TEST_F(RegistryClientTest, UploadRegisterMatchShowEvidence) {
   Result<json> none = api.RegisterFile((dir_ / "nope.txt").string(), info);
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.status().message().find("nope.txt"), std::string::npos);
+  EXPECT_EQ(registry_->size(), size);
+}
+
+// Binary PPM (P6) of the region (x0, y0, w, h) of `src`: a lossless file libvips reads.
+void WriteCropPpm(const media::RgbImage& src, int x0, int y0, int w, int h,
+                  const std::string& path) {
+  std::ofstream out(path, std::ios::binary);
+  out << "P6\n" << w << " " << h << "\n255\n";
+  for (int y = 0; y < h; ++y) {
+    out.write(reinterpret_cast<const char*>(&src.rgb[3ull * ((y0 + y) * src.width + x0)]), 3 * w);
+  }
+}
+
+TEST_F(RegistryClientTest, FingerprintsOnlyImageCarriesLocalFeatures) {
+  auto c = Connect(alice_token_);
+  RegistryClient api(*c);
+  // What `chuqu register --server URL --fingerprints-only` does without --party.
+  const std::string original = std::string(CHUQU_SHARED_DATA) + "/media/images/kodak/kodim23.png";
+  Result<registry::Fingerprints> fp = registry::Registry::FingerprintFile(original);
+  ASSERT_TRUE(fp.ok()) << fp.status().ToString();
+  ASSERT_TRUE(fp->image.has_value());
+  Result<json> r = api.RegisterFingerprints(*fp, DefaultWorkInfo({}, *fp, original), nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const uint64_t work = (*r)["work"];
+  EXPECT_EQ((*r)["entry"]["body"]["content"]["image"]["algorithm"], "orb-cqif-1") << r->dump();
+
+  // A heavy crop (300 x 230 of 768 x 512, 18% of the area) is found by its local features.
+  Result<media::RgbImage> ref = media::DecodeImageRgb(original);
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  const std::string crop = (dir_ / "crop.ppm").string();
+  WriteCropPpm(*ref, 330, 60, 300, 230, crop);
+  Result<json> m = api.MatchFile(crop);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const json* hit = nullptr;
+  for (const json& x : (*m)["matches"]) {
+    if (x["work"] == work) hit = &x;
+  }
+  ASSERT_NE(hit, nullptr) << m->dump();
+  EXPECT_EQ((*hit)["evidence"]["method"], "image-local") << hit->dump();
+
+  // A corrupt blob: 400 naming it, nothing written.
+  Result<json> fj = FingerprintsJson(*fp);
+  ASSERT_TRUE(fj.ok());
+  const uint64_t size = registry_->size();
+  for (const char* bad : {"Q1FJRgAAAA==", "!!!", "AAAA"}) {
+    json body = {{"fingerprints", *fj}, {"info", {{"kind", "image"}}}};
+    body["fingerprints"]["blobs"]["image"] = bad;
+    Result<json> refused = c->PostJsonForJson("/v1/works", body);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(refused.status().message().find("400"), std::string::npos)
+        << refused.status().message();
+    EXPECT_NE(refused.status().message().find("fingerprints.blobs.image"), std::string::npos)
+        << refused.status().message();
+  }
   EXPECT_EQ(registry_->size(), size);
 }
 

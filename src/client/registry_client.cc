@@ -64,14 +64,6 @@ json WorkInfoJson(const registry::WorkInfo& info) {
 }
 
 Result<json> FingerprintsJson(const registry::Fingerprints& fp) {
-  const char* bulky = fp.text ? "text" : fp.video ? "video" : fp.audio ? "audio" : nullptr;
-  if (bulky != nullptr) {
-    return Status::Unsupported(std::string("the server takes fingerprints as JSON for ISCC and "
-                                           "PDQ only, which would drop this file's ") +
-                               bulky +
-                               " fingerprints: sign the entry yourself with --party KEY "
-                               "(fingerprints go as blobs) or upload the file");
-  }
   json j = {{"media", fp.media}};
   auto put = [&](const char* k, const std::string& v) {
     if (!v.empty()) j[k] = v;
@@ -88,6 +80,16 @@ Result<json> FingerprintsJson(const registry::Fingerprints& fp) {
     j["pdq"] = fp.pdq->Hex();
     j["pdq_quality"] = fp.pdq_quality;
   }
+  // Bulky fingerprints in their stored formats, as the signed form's blobs.
+  json blobs = json::object();
+  auto bytes = [](const std::vector<uint8_t>& b) { return std::string(b.begin(), b.end()); };
+  if (fp.text) blobs["text"] = Base64(text::EncodeFingerprints(*fp.text));
+  if (fp.image && !fp.image->descriptors.empty()) {
+    blobs["image"] = Base64(bytes(index::EncodeImageFingerprint(*fp.image)));
+  }
+  if (fp.video) blobs["video"] = Base64(bytes(index::EncodeVideoFingerprint(*fp.video)));
+  if (fp.audio) blobs["audio"] = Base64(bytes(index::EncodeAudioFingerprint(*fp.audio)));
+  if (!blobs.empty()) j["blobs"] = std::move(blobs);
   return j;
 }
 
@@ -158,11 +160,9 @@ Result<json> RegistryClient::RegisterFingerprints(const registry::Fingerprints& 
                          registry::MakeWorkEntryBody(key->party, fp, info));
   // Prior art is searched before the work is logged (as Registry::RegisterFingerprints does).
   json prior = json::array();
-  if (!prior_art_file.empty() || FingerprintsJson(fp).ok()) {
-    CHUQU_ASSIGN_OR_RETURN(json m, prior_art_file.empty() ? MatchFingerprints(fp)
-                                                          : MatchFile(prior_art_file));
-    if (m.is_object() && m["matches"].is_array()) prior = m["matches"];
-  }
+  CHUQU_ASSIGN_OR_RETURN(
+      json m, prior_art_file.empty() ? MatchFingerprints(fp) : MatchFile(prior_art_file));
+  if (m.is_object() && m["matches"].is_array()) prior = m["matches"];
   CHUQU_ASSIGN_OR_RETURN(json w, SubmitSigned(*key, registry::kKindWork, std::move(wb.body),
                                               wb.blobs));
   const uint64_t index = w["index"].get<uint64_t>();

@@ -28,9 +28,9 @@ namespace chuqu::client {
 // The API's "info" object for a registration.
 nlohmann::json WorkInfoJson(const registry::WorkInfo& info);
 
-// The API's "fingerprints" object (POST /v1/works, /v1/match as JSON). That form carries the
-// ISCC units, SHA-256, size, MIME and PDQ only: Unsupported (saying so) when `fp` holds bulky
-// text / video / audio fingerprints, which it would silently drop.
+// The API's "fingerprints" object (POST /v1/works, /v1/match as JSON): the ISCC units,
+// SHA-256, size, MIME and PDQ, and the bulky text / image / video / audio fingerprints as
+// base64 "blobs" in their stored formats (the server decodes and checks them).
 Result<nlohmann::json> FingerprintsJson(const registry::Fingerprints& fp);
 
 // What RegisterFile does before registering, done on the client so both modes log the same
@@ -59,10 +59,9 @@ class RegistryClient {
   // plus "info". Custodial only.
   Result<nlohmann::json> RegisterFile(const std::string& path, const registry::WorkInfo& info);
   // Fingerprints only (the content never leaves this machine). Custodial (key == nullptr):
-  // POST /v1/works as JSON, so only what FingerprintsJson carries. Client-signed: the work
-  // entry with its fingerprint blobs to /v1/entries; prior art from /v1/match with
-  // `prior_art_file` uploaded when not empty, else with FingerprintsJson when it can carry
-  // them (else none).
+  // POST /v1/works as JSON (FingerprintsJson). Client-signed: the work entry with its
+  // fingerprint blobs to /v1/entries; prior art from /v1/match with `prior_art_file` uploaded
+  // when not empty, else with FingerprintsJson.
   Result<nlohmann::json> RegisterFingerprints(const registry::Fingerprints& fp,
                                               const registry::WorkInfo& info,
                                               const registry::PartyKey* key,

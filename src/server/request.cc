@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <span>
+
 namespace chuqu::server {
 namespace {
 
@@ -50,6 +52,59 @@ Result<const json*> Field(const json& j, const char* key, bool required) {
 }
 
 std::string Quoted(const char* key) { return std::string("\"") + key + "\""; }
+
+// Standard base64 (RFC 4648 §4) -> bytes; `what` names the value in the error.
+Result<std::string> FromBase64(const std::string& s, const std::string& what) {
+  std::string raw(s.size(), '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), s.data(),
+                        s.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+    return Status::InvalidArgument(what + " is not valid base64");
+  }
+  raw.resize(len);
+  return raw;
+}
+
+std::span<const uint8_t> Bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// The "blobs" object of the fingerprints form: the bulky fingerprints, each in the format the
+// registry commits to in a work entry (docs/entry-format.md), checked with the same decoders.
+Status ParseFingerprintBlobs(const json& j, registry::Fingerprints& fp) {
+  CHUQU_RETURN_IF_ERROR(CheckKeys(j, "fingerprints.blobs", {"text", "image", "video", "audio"}));
+  for (const auto& [k, v] : j.items()) {
+    const std::string what = "fingerprints.blobs." + k;
+    if (!v.is_string()) return Status::InvalidArgument(what + " must be a base64 string");
+    const std::string& b64 = v.get_ref<const std::string&>();
+    if (b64.size() / 4 * 3 > kMaxFingerprintBlobBytes) {
+      return Status::InvalidArgument(what + " is over " +
+                                     std::to_string(kMaxFingerprintBlobBytes >> 20) + " MiB");
+    }
+    CHUQU_ASSIGN_OR_RETURN(std::string raw, FromBase64(b64, what));
+    auto invalid = [&](const Status& s) {
+      return Status::InvalidArgument(what + ": " + s.message());
+    };
+    if (k == "text") {
+      Result<text::TextFingerprints> t = text::DecodeFingerprints(raw);
+      if (!t.ok()) return invalid(t.status());
+      fp.text = std::move(*t);
+    } else if (k == "image") {
+      Result<index::ImageFingerprint> im = index::DecodeImageFingerprint(Bytes(raw));
+      if (!im.ok()) return invalid(im.status());
+      fp.image = std::move(*im);
+    } else if (k == "video") {
+      Result<index::VideoFingerprint> vf = index::DecodeVideoFingerprint(Bytes(raw));
+      if (!vf.ok()) return invalid(vf.status());
+      fp.video = std::move(*vf);
+    } else {
+      Result<index::AudioFingerprint> a = index::DecodeAudioFingerprint(Bytes(raw));
+      if (!a.ok()) return invalid(a.status());
+      fp.audio = std::move(*a);
+    }
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -178,7 +233,7 @@ Result<registry::Fingerprints> ParseFingerprints(const json& j) {
   CHUQU_RETURN_IF_ERROR(CheckKeys(j, "fingerprints",
                                   {"media", "mime", "sha256", "size", "iscc", "meta_code",
                                    "content_code", "data_code", "instance_code", "pdq",
-                                   "pdq_quality"}));
+                                   "pdq_quality", "blobs"}));
   registry::Fingerprints fp;
   CHUQU_ASSIGN_OR_RETURN(fp.media, JsonString(j, "media", true));
   CHUQU_ASSIGN_OR_RETURN(fp.mime, JsonString(j, "mime", false));
@@ -201,6 +256,9 @@ Result<registry::Fingerprints> ParseFingerprints(const json& j) {
   CHUQU_ASSIGN_OR_RETURN(int64_t q, JsonInt(j, "pdq_quality", false));
   if (q < 0 || q > 100) return Status::InvalidArgument("\"pdq_quality\" must be 0..100");
   fp.pdq_quality = static_cast<int>(q);
+  if (auto it = j.find("blobs"); it != j.end()) {
+    CHUQU_RETURN_IF_ERROR(ParseFingerprintBlobs(*it, fp));
+  }
   return fp;
 }
 
@@ -218,15 +276,7 @@ Result<std::vector<std::string>> ParseBlobs(const json& blobs) {
   std::vector<std::string> out;
   for (const auto& b : blobs) {
     if (!b.is_string()) return Status::InvalidArgument("blobs are base64 strings");
-    const std::string& s = b.get_ref<const std::string&>();
-    std::string raw(s.size(), '\0');
-    size_t len = 0;
-    if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), s.data(),
-                          s.size(), nullptr, &len, nullptr,
-                          sodium_base64_VARIANT_ORIGINAL) != 0) {
-      return Status::InvalidArgument("a blob is not valid base64");
-    }
-    raw.resize(len);
+    CHUQU_ASSIGN_OR_RETURN(std::string raw, FromBase64(b.get_ref<const std::string&>(), "a blob"));
     out.push_back(std::move(raw));
   }
   return out;

@@ -31,6 +31,9 @@ namespace chuqu::server {
 inline constexpr int kMaxJsonDepth = 32;
 inline constexpr int64_t kMaxJsonInteger = (int64_t{1} << 53) - 1;
 inline constexpr size_t kMaxIdempotencyKeyBytes = 128;
+// A bulky fingerprint in the JSON fingerprints form ("blobs"), decoded bytes. A CQIF image blob
+// is ~40 kB, an hour of audio ~0.1 MB; the request body limit still applies.
+inline constexpr size_t kMaxFingerprintBlobBytes = size_t{16} << 20;
 
 // "application/json", optionally with parameters ("application/json; charset=utf-8").
 bool IsJsonContentType(std::string_view content_type);
@@ -68,7 +71,10 @@ Result<registry::WorkInfo> ParseWorkInfoPart(std::string_view text);
 
 // The "fingerprints" object of a registration or match by client-computed fingerprints:
 // media (required), mime, sha256, size, iscc, meta_code, content_code, data_code,
-// instance_code, pdq (64 hex), pdq_quality (0..100).
+// instance_code, pdq (64 hex), pdq_quality (0..100), and blobs {text, image, video, audio}:
+// standard base64 of the bulky fingerprints in their stored formats (CQTF, CQIF, CQVF, CQAF;
+// docs/entry-format.md), each at most kMaxFingerprintBlobBytes and decoded here, so a corrupt
+// blob is InvalidArgument naming it. The signed form (/v1/entries "blobs") carries the same.
 Result<registry::Fingerprints> ParseFingerprints(const nlohmann::json& j);
 
 // The acting party named by a client-signed entry (its "party" string), read before the

@@ -2,6 +2,8 @@
 // inputs libFuzzer found (fuzz/server_request_fuzz.cc) are kept here as regressions.
 #include "server/request.h"
 
+#include <sodium.h>
+
 #include <string>
 
 #include <gtest/gtest.h>
@@ -116,6 +118,57 @@ TEST(RequestTest, Fingerprints) {
   ExpectInvalid(ParseFingerprints({{"media", "image"}, {"text", "x"}}).status(),
                 "unknown field \"text\" in fingerprints");
   ExpectInvalid(ParseFingerprints(json::array()).status(), "must be an object");
+}
+
+std::string B64(const std::vector<uint8_t>& b) {
+  std::string out(sodium_base64_ENCODED_LEN(b.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), b.data(), b.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.pop_back();  // the terminating NUL
+  return out;
+}
+
+TEST(RequestTest, FingerprintBlobs) {
+  index::ImageFingerprint image;
+  image.width = 640;
+  image.height = 480;
+  image.keypoints.push_back({10.5f, 20.25f});
+  image.descriptors.push_back({});
+  image.descriptors[0][0] = 0xabcdef;
+  index::AudioFingerprint audio;
+  audio.values = {1, 2, 3};
+  const std::string image_b64 = B64(index::EncodeImageFingerprint(image));
+  const std::string audio_b64 = B64(index::EncodeAudioFingerprint(audio));
+  auto fp = ParseFingerprints(
+      {{"media", "image"}, {"blobs", {{"image", image_b64}, {"audio", audio_b64}}}});
+  ASSERT_TRUE(fp.ok()) << fp.status().ToString();
+  ASSERT_TRUE(fp->image.has_value());
+  EXPECT_EQ(fp->image->width, 640);
+  ASSERT_EQ(fp->image->descriptors.size(), 1u);
+  EXPECT_EQ(fp->image->descriptors[0][0], 0xabcdefu);
+  ASSERT_TRUE(fp->audio.has_value());
+  EXPECT_EQ(fp->audio->values, audio.values);
+  EXPECT_FALSE(fp->text.has_value());
+  EXPECT_FALSE(fp->video.has_value());
+
+  auto with_blobs = [](json blobs) {
+    return ParseFingerprints({{"media", "image"}, {"blobs", std::move(blobs)}}).status();
+  };
+  // Each a clear refusal naming the blob: corrupt bytes, truncation, not base64, not a string,
+  // an unknown kind, too large.
+  std::string truncated = image_b64.substr(0, image_b64.size() / 2);
+  truncated.resize(truncated.size() / 4 * 4);
+  ExpectInvalid(with_blobs({{"image", "Q1FJRgAAAA=="}}), "fingerprints.blobs.image: ");
+  ExpectInvalid(with_blobs({{"image", truncated}}), "fingerprints.blobs.image: ");
+  ExpectInvalid(with_blobs({{"image", audio_b64}}), "fingerprints.blobs.image: ");
+  ExpectInvalid(with_blobs({{"audio", "AAAA"}}), "fingerprints.blobs.audio: ");
+  ExpectInvalid(with_blobs({{"video", "AAAA"}}), "fingerprints.blobs.video: ");
+  ExpectInvalid(with_blobs({{"text", "AAAA"}}), "fingerprints.blobs.text: ");
+  ExpectInvalid(with_blobs({{"image", "!!"}}), "fingerprints.blobs.image is not valid base64");
+  ExpectInvalid(with_blobs({{"image", 5}}), "must be a base64 string");
+  ExpectInvalid(with_blobs({{"pdq", "AAAA"}}), "unknown field \"pdq\" in fingerprints.blobs");
+  ExpectInvalid(with_blobs(json::array()), "fingerprints.blobs must be an object");
+  ExpectInvalid(with_blobs({{"image", std::string(kMaxFingerprintBlobBytes / 3 * 4 + 8, 'A')}}),
+                "fingerprints.blobs.image is over 16 MiB");
 }
 
 TEST(RequestTest, SignedEntriesAndBlobs) {
