@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "store/batch_check.h"
+#include "store/verified_read.h"
 
 namespace chuqu::store {
 namespace {
@@ -595,44 +596,21 @@ class PgSnapshot final : public Snapshot {
   }
 
   Result<std::vector<std::string>> ReadEntries(uint64_t first, uint64_t count) override {
-    const uint64_t size = latest_ ? latest_->size : 0;
-    if (first > size || count > size - first) {
-      return Status::OutOfRange("entries [" + std::to_string(first) + ", +" +
-                                std::to_string(count) + ") beyond the log of size " +
-                                std::to_string(size));
-    }
-    std::vector<int64_t> leaf_indexes;
-    leaf_indexes.reserve(count);
-    for (uint64_t i = 0; i < count; ++i) {
-      leaf_indexes.push_back(ledger::StoredHashIndex(0, static_cast<int64_t>(first + i)));
-    }
-    CHUQU_ASSIGN_OR_RETURN(std::vector<Hash> leaf_hashes, ReadHashesOrCorrupt(leaf_indexes));
-    return Guarded("read entries", url(), [&]() -> Result<std::vector<std::string>> {
-      pqxx::result r = txn_->exec_params(
-          "SELECT idx, data FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-          std::to_string(first), std::to_string(first + count));
-      std::vector<std::string> out;
-      out.reserve(count);
-      for (const pqxx::row& row : r) {
-        const uint64_t expect = first + out.size();
-        CHUQU_ASSIGN_OR_RETURN(int64_t idx, IntValue(row[0]));
-        if (out.size() >= count || idx != static_cast<int64_t>(expect)) {
-          return Status::Corruption("postgres store: entry " + std::to_string(expect) +
-                                    " is missing");
+    auto read_rows = [&](uint64_t from, uint64_t n, const EntryRowSink& row) -> Status {
+      return Guarded("read entries", url(), [&]() -> Status {
+        pqxx::result r = txn_->exec_params(
+            "SELECT idx, data FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            std::to_string(from), std::to_string(from + n));
+        for (const pqxx::row& pg_row : r) {
+          CHUQU_ASSIGN_OR_RETURN(int64_t idx, IntValue(pg_row[0]));
+          CHUQU_ASSIGN_OR_RETURN(std::string data, ByteaValue(pg_row[1]));
+          CHUQU_RETURN_IF_ERROR(row(idx, data));
         }
-        CHUQU_ASSIGN_OR_RETURN(std::string data, ByteaValue(row[1]));
-        if (ledger::LeafHash(data) != leaf_hashes[out.size()]) {
-          return Status::Corruption("postgres store: entry " + std::to_string(expect) +
-                                    " does not match its leaf hash");
-        }
-        out.push_back(std::move(data));
-      }
-      if (out.size() != count) {
-        return Status::Corruption("postgres store: entry " + std::to_string(first + out.size()) +
-                                  " is missing");
-      }
-      return out;
-    });
+        return Status::Ok();
+      });
+    };
+    return ReadVerifiedEntries("postgres store", first, count, latest_ ? latest_->size : 0,
+                               HashReader(), read_rows);
   }
 
   Result<std::vector<Hash>> ReadHashes(std::span<const int64_t> indexes) override {
@@ -661,44 +639,19 @@ class PgSnapshot final : public Snapshot {
   }
 
   Result<std::string> ReadTile(int level, uint64_t index, int width) override {
-    if (level < 0 || level > 7 || width < 1 || width > kTileWidth ||
-        index > (uint64_t{1} << 54)) {
-      return Status::OutOfRange("tile " + std::to_string(level) + "/" + std::to_string(index) +
-                                " width " + std::to_string(width) + " is out of range");
-    }
-    const std::string name = std::to_string(level) + "/" + std::to_string(index);
-    Result<std::string> stored = Guarded("read tile", url(), [&]() -> Result<std::string> {
-      pqxx::result r =
-          txn_->exec_params("SELECT data FROM log_tiles WHERE level = $1 AND idx = $2",
-                            std::to_string(level), std::to_string(index));
-      if (r.empty()) return Status::NotFound("no tile " + name);
-      return ByteaValue(r[0][0]);
-    });
-    if (!stored.ok()) return stored;
-    const std::string& data = *stored;
-    if (data.size() % 32 != 0 || data.size() > 32 * kTileWidth) {
-      return Status::Corruption("postgres store: tile " + name + " has " +
-                                std::to_string(data.size()) + " bytes");
-    }
-    if (data.size() < static_cast<size_t>(width) * 32) {
-      return Status::NotFound("tile " + name + " is narrower than " + std::to_string(width));
-    }
-    std::string tile = data.substr(0, static_cast<size_t>(width) * 32);
-    // The tile's hashes are the stored hashes at Merkle level 8*level (c2sp.org/tlog-tiles).
-    std::vector<int64_t> ids;
-    ids.reserve(width);
-    for (int i = 0; i < width; ++i) {
-      ids.push_back(
-          ledger::StoredHashIndex(8 * level, static_cast<int64_t>(index) * kTileWidth + i));
-    }
-    CHUQU_ASSIGN_OR_RETURN(std::vector<Hash> hashes, ReadHashesOrCorrupt(ids));
-    for (int i = 0; i < width; ++i) {
-      if (std::memcmp(tile.data() + 32 * i, hashes[i].data(), 32) != 0) {
-        return Status::Corruption("postgres store: tile " + name + " hash " + std::to_string(i) +
-                                  " differs from the stored hash");
-      }
-    }
-    return tile;
+    auto read_stored = [&]() -> Result<std::string> {
+      return Guarded("read tile", url(), [&]() -> Result<std::string> {
+        pqxx::result r =
+            txn_->exec_params("SELECT data FROM log_tiles WHERE level = $1 AND idx = $2",
+                              std::to_string(level), std::to_string(index));
+        if (r.empty()) {
+          return Status::NotFound("no tile " + std::to_string(level) + "/" +
+                                  std::to_string(index));
+        }
+        return ByteaValue(r[0][0]);
+      });
+    };
+    return ReadVerifiedTile("postgres store", level, index, width, read_stored, HashReader());
   }
 
   Result<std::vector<SqlRow>> Query(std::string_view sql,
@@ -742,13 +695,8 @@ class PgSnapshot final : public Snapshot {
  private:
   const std::string& url() const { return store_->redacted_url_; }
 
-  // Hashes the snapshot's checkpoint covers must exist: a missing one is damage.
-  Result<std::vector<Hash>> ReadHashesOrCorrupt(std::span<const int64_t> ids) {
-    Result<std::vector<Hash>> r = ReadHashes(ids);
-    if (!r.ok() && r.status().code() == StatusCode::kNotFound) {
-      return Status::Corruption(r.status().message());
-    }
-    return r;
+  StoredHashReader HashReader() {
+    return [this](std::span<const int64_t> ids) { return ReadHashes(ids); };
   }
 
   PgStore* store_;

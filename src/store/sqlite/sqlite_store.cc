@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "store/batch_check.h"
+#include "store/verified_read.h"
 
 namespace chuqu::store {
 namespace {
@@ -286,45 +287,22 @@ class SqliteSnapshot final : public Snapshot {
   }
 
   Result<std::vector<std::string>> ReadEntries(uint64_t first, uint64_t count) override {
-    uint64_t size = latest_ ? latest_->size : 0;
-    if (first > size || count > size - first) {
-      return Status::OutOfRange("entries [" + std::to_string(first) + ", +" +
-                                std::to_string(count) + ") beyond the log of size " +
-                                std::to_string(size));
-    }
-    std::vector<int64_t> leaf_indexes;
-    leaf_indexes.reserve(count);
-    for (uint64_t i = 0; i < count; ++i) {
-      leaf_indexes.push_back(ledger::StoredHashIndex(0, static_cast<int64_t>(first + i)));
-    }
-    CHUQU_ASSIGN_OR_RETURN(std::vector<Hash> leaf_hashes, ReadHashesOrCorrupt(leaf_indexes));
-    CHUQU_ASSIGN_OR_RETURN(
-        sqlite3_stmt * raw,
-        c_->Prepare("SELECT idx, data FROM log_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx"));
-    Stmt stmt(raw);
-    stmt.Bind(1, static_cast<int64_t>(first));
-    stmt.Bind(2, static_cast<int64_t>(first + count));
-    std::vector<std::string> out;
-    out.reserve(count);
-    int rc;
-    while ((rc = stmt.Step()) == SQLITE_ROW) {
-      uint64_t expect = first + out.size();
-      if (out.size() >= count || stmt.Int(0) != static_cast<int64_t>(expect)) {
-        return Status::Corruption("sqlite store: entry " + std::to_string(expect) + " is missing");
+    auto read_rows = [&](uint64_t from, uint64_t n, const EntryRowSink& row) -> Status {
+      CHUQU_ASSIGN_OR_RETURN(
+          sqlite3_stmt * raw,
+          c_->Prepare("SELECT idx, data FROM log_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx"));
+      Stmt stmt(raw);
+      stmt.Bind(1, static_cast<int64_t>(from));
+      stmt.Bind(2, static_cast<int64_t>(from + n));
+      int rc;
+      while ((rc = stmt.Step()) == SQLITE_ROW) {
+        CHUQU_RETURN_IF_ERROR(row(stmt.Int(0), stmt.Bytes(1)));
       }
-      std::string_view data = stmt.Bytes(1);
-      if (ledger::LeafHash(data) != leaf_hashes[out.size()]) {
-        return Status::Corruption("sqlite store: entry " + std::to_string(expect) +
-                                  " does not match its leaf hash");
-      }
-      out.emplace_back(data);
-    }
-    if (rc != SQLITE_DONE) return SqlError(c_->db(), rc, "read entries");
-    if (out.size() != count) {
-      return Status::Corruption("sqlite store: entry " + std::to_string(first + out.size()) +
-                                " is missing");
-    }
-    return out;
+      if (rc != SQLITE_DONE) return SqlError(c_->db(), rc, "read entries");
+      return Status::Ok();
+    };
+    return ReadVerifiedEntries("sqlite store", first, count, latest_ ? latest_->size : 0,
+                               HashReader(), read_rows);
   }
 
   Result<std::vector<Hash>> ReadHashes(std::span<const int64_t> indexes) override {
@@ -357,57 +335,24 @@ class SqliteSnapshot final : public Snapshot {
   }
 
   Result<std::string> ReadTile(int level, uint64_t index, int width) override {
-    if (level < 0 || level > 7 || width < 1 || width > kTileWidth ||
-        index > (uint64_t{1} << 54)) {
-      return Status::OutOfRange("tile " + std::to_string(level) + "/" + std::to_string(index) +
-                                " width " + std::to_string(width) + " is out of range");
-    }
-    CHUQU_ASSIGN_OR_RETURN(sqlite3_stmt * raw,
-                           c_->Prepare("SELECT data FROM log_tiles WHERE level = ?1 AND idx = ?2"));
-    Stmt stmt(raw);
-    stmt.Bind(1, level);
-    stmt.Bind(2, static_cast<int64_t>(index));
-    int rc = stmt.Step();
-    if (rc == SQLITE_DONE) return Status::NotFound("no tile");
-    if (rc != SQLITE_ROW) return SqlError(c_->db(), rc, "read tile");
-    std::string_view data = stmt.Bytes(0);
-    if (data.size() % 32 != 0 || data.size() > 32 * kTileWidth) {
-      return Status::Corruption("sqlite store: tile " + std::to_string(level) + "/" +
-                                std::to_string(index) + " has " + std::to_string(data.size()) +
-                                " bytes");
-    }
-    if (data.size() < static_cast<size_t>(width) * 32) {
-      return Status::NotFound("tile " + std::to_string(level) + "/" + std::to_string(index) +
-                              " is narrower than " + std::to_string(width));
-    }
-    std::string tile(data.substr(0, static_cast<size_t>(width) * 32));
-    // Cross-check against the stored hashes: the tile's hashes are the stored hashes at Merkle
-    // level 8*level (c2sp.org/tlog-tiles), so a damaged copy of either is detected.
-    std::vector<int64_t> ids;
-    ids.reserve(width);
-    for (int i = 0; i < width; ++i) {
-      ids.push_back(ledger::StoredHashIndex(
-          8 * level, static_cast<int64_t>(index) * kTileWidth + i));
-    }
-    CHUQU_ASSIGN_OR_RETURN(std::vector<Hash> hashes, ReadHashesOrCorrupt(ids));
-    for (int i = 0; i < width; ++i) {
-      if (std::memcmp(tile.data() + 32 * i, hashes[i].data(), 32) != 0) {
-        return Status::Corruption("sqlite store: tile " + std::to_string(level) + "/" +
-                                  std::to_string(index) + " hash " + std::to_string(i) +
-                                  " differs from the stored hash");
-      }
-    }
-    return tile;
+    auto read_stored = [&]() -> Result<std::string> {
+      CHUQU_ASSIGN_OR_RETURN(
+          sqlite3_stmt * raw,
+          c_->Prepare("SELECT data FROM log_tiles WHERE level = ?1 AND idx = ?2"));
+      Stmt stmt(raw);
+      stmt.Bind(1, level);
+      stmt.Bind(2, static_cast<int64_t>(index));
+      int rc = stmt.Step();
+      if (rc == SQLITE_DONE) return Status::NotFound("no tile");
+      if (rc != SQLITE_ROW) return SqlError(c_->db(), rc, "read tile");
+      return std::string(stmt.Bytes(0));
+    };
+    return ReadVerifiedTile("sqlite store", level, index, width, read_stored, HashReader());
   }
 
  private:
-  // Hashes the snapshot's checkpoint covers must exist: a missing one is damage.
-  Result<std::vector<Hash>> ReadHashesOrCorrupt(std::span<const int64_t> ids) {
-    Result<std::vector<Hash>> r = c_->ReadHashes(ids);
-    if (!r.ok() && r.status().code() == StatusCode::kNotFound) {
-      return Status::Corruption(r.status().message());
-    }
-    return r;
+  StoredHashReader HashReader() {
+    return [this](std::span<const int64_t> ids) { return c_->ReadHashes(ids); };
   }
 
   SqliteStore* store_;
