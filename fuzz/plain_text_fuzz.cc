@@ -22,8 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (plain) {
     std::string_view expect = bytes;
     if (expect.starts_with(kBom)) expect.remove_prefix(kBom.size());
-    if (c.ok() ? c->text != expect
-               : c.status().message() != "no text content could be extracted") {
+    if (c.ok() ? c->text != expect : c.status().message() != "no text content could be extracted") {
       __builtin_trap();
     }
   }

@@ -125,9 +125,9 @@ namespace {
 TEST(ExtractPlainTextBytes, SameContentAsTheFile) {
   const std::string cases[] = {
       "Once upon a time there was a file.\n",
-      "\xEF\xBB\xBF" "With a byte order mark.\r\n",
+      "\357\273\277With a byte order mark.\r\n",
       "中文文本，没有标题。\n第二行。\n",
-      "caf\xe9 cr\xe8me br\xfbl\xe9" "e, d\xe9j\xe0 vu, fa\xe7" "ade et na\xefvet\xe9 \xe0 la carte.\n",
+      "caf\351 cr\350me br\373l\351e, d\351j\340 vu, fa\347ade et na\357vet\351 \340 la carte.\n",
   };
   int n = 0;
   for (const std::string& bytes : cases) {
@@ -161,11 +161,11 @@ TEST(ExtractPlainTextBytes, BadInputs) {
 
 TEST(IsUtf8PlainText, TextCharactersOnly) {
   EXPECT_TRUE(IsUtf8PlainText("plain\ttext\r\n"));
-  EXPECT_TRUE(IsUtf8PlainText("\xEF\xBB\xBF" "中文"));
+  EXPECT_TRUE(IsUtf8PlainText("\357\273\277中文"));  // after a BOM
   EXPECT_FALSE(IsUtf8PlainText(""));
   EXPECT_FALSE(IsUtf8PlainText(std::string("nul\0", 4)));
   EXPECT_FALSE(IsUtf8PlainText("caf\xe9"));
-  EXPECT_FALSE(IsUtf8PlainText("\x02" "stx"));
+  EXPECT_FALSE(IsUtf8PlainText("\002stx"));
 }
 
 }  // namespace

@@ -87,10 +87,9 @@ bool IsUtf8PlainText(std::string_view bytes) {
 
 Result<TextContent> PlainTextFromBytes(std::string_view bytes, const TextOptions& options) {
   if (bytes.size() > options.max_file_bytes) {
-    return Status::ResourceExhausted("text is " + std::to_string(bytes.size()) +
-                                     " bytes, more than the limit of " +
-                                     std::to_string(options.max_file_bytes) +
-                                     " for this media type");
+    return Status::ResourceExhausted(
+        "text is " + std::to_string(bytes.size()) + " bytes, more than the limit of " +
+        std::to_string(options.max_file_bytes) + " for this media type");
   }
   TextContent out;
   CHUQU_ASSIGN_OR_RETURN(out.text, DecodeTextBytes(bytes));

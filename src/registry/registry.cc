@@ -1160,8 +1160,7 @@ Result<RegisterResult> Registry::RegisterFile(const PartyKey& actor, const std::
 }
 
 Result<RegisterResult> Registry::RegisterPlainText(const PartyKey& actor, std::string_view bytes,
-                                                   std::string_view file_name,
-                                                   const WorkInfo& info,
+                                                   std::string_view file_name, const WorkInfo& info,
                                                    std::string_view idempotency_key) {
   CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintPlainText(bytes, file_name));
   return impl_->Register(actor, fp, DefaultedInfo(info, fp, file_name), idempotency_key);
@@ -1383,8 +1382,7 @@ Status AddContentCodes(media::Content& content, std::string_view file_name, Fing
   std::vector<std::string> units;
   if (content.type != media::ContentType::kNone) {
     CHUQU_ASSIGN_OR_RETURN(fp.content_code, IsccContentCode(content));
-    const std::string name =
-        content.title.empty() ? media::NameFromPath(file_name) : content.title;
+    const std::string name = content.title.empty() ? media::NameFromPath(file_name) : content.title;
     if (Result<MetaCode> m = GenMetaCode(name, "", std::nullopt, 64); m.ok()) {
       fp.meta_code = m->iscc;
       units.push_back(fp.meta_code);

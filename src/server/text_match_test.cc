@@ -2,16 +2,15 @@
 // (no spool file, no libmagic), and answers exactly as the spooled path does for the same bytes
 // (application/octet-stream and multipart uploads, which keep that path); other text/plain
 // bodies (another encoding, binary) still take the spooled path with its refusals.
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "server/api.h"
 #include "store/sqlite/sqlite_store.h"
@@ -23,9 +22,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::string MakeText(uint32_t seed, int words) {
-  static const char* kVocab[] = {"river",  "stone",   "light",   "garden",  "winter", "paper",
-                                 "signal", "harbour", "lantern", "orchard", "copper", "meadow",
-                                 "thunder", "silver", "canyon",  "window",  "falcon", "ember"};
+  static const char* kVocab[] = {"river",   "stone",   "light",   "garden",  "winter", "paper",
+                                 "signal",  "harbour", "lantern", "orchard", "copper", "meadow",
+                                 "thunder", "silver",  "canyon",  "window",  "falcon", "ember"};
   std::mt19937 rng(seed);
   std::string out;
   for (int i = 0; i < words; ++i) {
@@ -182,8 +181,7 @@ TEST_F(TextMatchTest, TextPlainAnswersAsTheSpooledUpload) {
     ASSERT_EQ(status, 200) << fast.dump();
     ASSERT_FALSE(fast["matches"].empty());
     EXPECT_EQ(fast["matches"][0]["work"], q.work);
-    EXPECT_EQ(Raw("/v1/match", q.bytes, "text/plain; charset=utf-8"),
-              std::make_pair(200, fast));
+    EXPECT_EQ(Raw("/v1/match", q.bytes, "text/plain; charset=utf-8"), std::make_pair(200, fast));
     EXPECT_EQ(Raw("/v1/match", q.bytes, "application/octet-stream"), std::make_pair(200, fast));
     EXPECT_EQ(Upload("/v1/match", q.bytes, "query.txt"), std::make_pair(200, fast));
   }
