@@ -24,7 +24,7 @@
 #include "server/api.h"
 #include "server/server.h"
 #include "server/tokens.h"
-#include "store/sqlite/sqlite_store.h"
+#include "server/testing/test_server.h"
 
 namespace chuqu::client {
 namespace {
@@ -209,48 +209,20 @@ TEST(ClientTest, FingerprintsOnlySendsJsonAndNoContent) {
 class RegistryClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_client_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto reg = registry::Registry::Init(dir_.string(), "test.example/log");
-    ASSERT_TRUE(reg.ok()) << reg.status().ToString();
-    registry_ = std::move(*reg);
-    store::SqliteOptions so;
-    so.create_if_missing = false;
-    auto store = store::SqliteStore::Open((dir_ / "log.db").string(), so);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    auto tokens = server::TokenStore::Open(dir_.string());
-    ASSERT_TRUE(tokens.ok());
-    tokens_ = std::move(*tokens);
+    auto ts = server::testing::TestServer::Create("chuqu_client_test_");
+    ASSERT_TRUE(ts.ok()) << ts.status().ToString();
+    ts_ = std::move(*ts);
+    dir_ = ts_->dir();
+    registry_ = &ts_->registry();
     // Alice: custodial (the server holds her key). Carol: signs her own entries.
-    alice_ = registry::PartyKey::Generate();
-    fs::create_directories(dir_ / "parties");
-    ASSERT_TRUE(registry::WritePartyKeyFile(
-                    server::Api::CustodialKeyPath(dir_.string(), alice_.party), alice_)
-                    .ok());
-    alice_token_ = *tokens_->Create(alice_.party);
+    alice_ = ts_->NewCustodialParty(&alice_token_);
     carol_ = registry::PartyKey::Generate();
-    carol_token_ = *tokens_->Create(carol_.party);
+    carol_token_ = *ts_->tokens().Create(carol_.party);
 
     server::ServerOptions o;
-    o.port = 0;
     o.access_log = false;
-    server_ = std::make_unique<server::Server>(o, *store_, tokens_.get());
-    api_ = std::make_unique<server::Api>(*registry_, dir_.string());
-    api_->AddRoutes(*server_);
-    ASSERT_TRUE(server_->Bind().ok());
-    thread_ = std::thread([this] { server_->Run(); });
-    url_ = "http://127.0.0.1:" + std::to_string(server_->port());
-  }
-  void TearDown() override {
-    server_->Stop();
-    thread_.join();
-    server_.reset();
-    api_.reset();
-    store_.reset();
-    registry_.reset();
-    fs::remove_all(dir_);
+    ASSERT_TRUE(ts_->Listen(o).ok());
+    url_ = ts_->url();
   }
   std::unique_ptr<Client> Connect(const std::string& token) {
     ClientOptions o;
@@ -265,15 +237,11 @@ class RegistryClientTest : public ::testing::Test {
     return p.string();
   }
 
+  std::unique_ptr<server::testing::TestServer> ts_;
   fs::path dir_;
-  std::unique_ptr<registry::Registry> registry_;
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<server::TokenStore> tokens_;
+  registry::Registry* registry_ = nullptr;
   registry::PartyKey alice_, carol_;
   std::string alice_token_, carol_token_;
-  std::unique_ptr<server::Server> server_;
-  std::unique_ptr<server::Api> api_;
-  std::thread thread_;
   std::string url_;
 };
 

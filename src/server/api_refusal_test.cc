@@ -29,7 +29,7 @@
 
 #include "registry/entry.h"
 #include "server/api.h"
-#include "store/sqlite/sqlite_store.h"
+#include "server/testing/test_server.h"
 
 namespace chuqu::server {
 namespace {
@@ -40,39 +40,23 @@ using nlohmann::json;
 class ApiRefusalTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_api_refusal_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto reg = registry::Registry::Init(dir_.string(), "test.example/log");
-    ASSERT_TRUE(reg.ok()) << reg.status().ToString();
-    registry_ = std::move(*reg);
-    store::SqliteOptions so;
-    so.create_if_missing = false;
-    auto store = store::SqliteStore::Open((dir_ / "log.db").string(), so);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    auto tokens = TokenStore::Open(dir_.string());
-    ASSERT_TRUE(tokens.ok());
-    tokens_ = std::move(*tokens);
-    alice_ = NewCustodialParty(&alice_token_);
-    bob_ = NewCustodialParty(&bob_token_);
-    operator_token_ = *tokens_->Create(registry_->operator_key().party);
+    auto ts = testing::TestServer::Create("chuqu_api_refusal_test_");
+    ASSERT_TRUE(ts.ok()) << ts.status().ToString();
+    ts_ = std::move(*ts);
+    dir_ = ts_->dir();
+    registry_ = &ts_->registry();
+    alice_ = ts_->NewCustodialParty(&alice_token_);
+    bob_ = ts_->NewCustodialParty(&bob_token_);
+    operator_token_ = *ts_->tokens().Create(registry_->operator_key().party);
     // Both custodial parties registered up front, so refusals cannot be confused with a
     // first write's party entry.
     ASSERT_TRUE(registry_->RegisterParty(alice_, "Alice").ok());
     ASSERT_TRUE(registry_->RegisterParty(bob_, "Bob").ok());
   }
   void TearDown() override {
-    if (thread_.joinable()) {
-      server_->Stop();
-      thread_.join();
-    }
+    if (ts_) ts_->Stop();
     spdlog::set_default_logger(nullptr);
-    server_.reset();
-    api_.reset();
-    store_.reset();
-    registry_.reset();
-    fs::remove_all(dir_);
+    ts_.reset();
   }
 
   static ServerOptions Quiet() {
@@ -81,22 +65,10 @@ class ApiRefusalTest : public ::testing::Test {
     return o;
   }
   void Start(ServerOptions o = Quiet()) {
-    o.port = 0;
     if (o.max_body_bytes == ServerOptions{}.max_body_bytes) o.max_body_bytes = 1 << 20;
-    server_ = std::make_unique<Server>(o, *store_, tokens_.get());
-    api_ = std::make_unique<Api>(*registry_, dir_.string());
-    api_->AddRoutes(*server_);
-    ASSERT_TRUE(server_->Bind().ok());
-    thread_ = std::thread([this] { server_->Run(); });
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-  }
-
-  registry::PartyKey NewCustodialParty(std::string* token) {
-    registry::PartyKey k = registry::PartyKey::Generate();
-    fs::create_directories(dir_ / "parties");
-    EXPECT_TRUE(registry::WritePartyKeyFile(Api::CustodialKeyPath(dir_.string(), k.party), k).ok());
-    *token = *tokens_->Create(k.party);
-    return k;
+    ASSERT_TRUE(ts_->Listen(o).ok());
+    server_ = &ts_->server();
+    client_ = ts_->NewClient();
   }
 
   static httplib::Headers Auth(const std::string& token) {
@@ -165,15 +137,12 @@ class ApiRefusalTest : public ::testing::Test {
     return std::regex_replace(route, std::regex(R"(\{[^}]+\})"), "1");
   }
 
+  std::unique_ptr<testing::TestServer> ts_;
   fs::path dir_;
-  std::unique_ptr<registry::Registry> registry_;
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<TokenStore> tokens_;
+  registry::Registry* registry_ = nullptr;
+  Server* server_ = nullptr;
   registry::PartyKey alice_, bob_;
   std::string alice_token_, bob_token_, operator_token_;
-  std::unique_ptr<Server> server_;
-  std::unique_ptr<Api> api_;
-  std::thread thread_;
   std::unique_ptr<httplib::Client> client_;
 };
 
@@ -320,8 +289,7 @@ TEST_F(ApiRefusalTest, UploadsWrongContentTypeMultipartAndHugeBodies) {
                 "request body too large", after_ok);
   // The access logger records metrics after the response is sent: read them once the
   // server has stopped (its worker threads are joined).
-  server_->Stop();
-  thread_.join();
+  ts_->Stop();
   const std::string metrics = server_->metrics().Render();
   EXPECT_NE(metrics.find("route=\"unmatched\",method=\"POST\",status=\"413\"} 4"),
             std::string::npos)
@@ -541,8 +509,7 @@ TEST_F(ApiRefusalTest, SecretsNeverReachTheAccessLog) {
                             "text/plain"));
   client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
   ASSERT_TRUE(client_->Get("/healthz"));
-  server_->Stop();
-  thread_.join();
+  ts_->Stop();
   spdlog::default_logger()->flush();
   const std::string log = captured.str();
   // The capture works: one line per request, with route and status.

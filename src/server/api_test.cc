@@ -15,7 +15,7 @@
 
 #include "ledger/bundle.h"
 #include "registry/entry.h"
-#include "store/sqlite/sqlite_store.h"
+#include "server/testing/test_server.h"
 
 namespace chuqu::server {
 namespace {
@@ -39,53 +39,18 @@ std::string MakeText(uint32_t seed, int words) {
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_api_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto reg = registry::Registry::Init(dir_.string(), "test.example/log");
-    ASSERT_TRUE(reg.ok()) << reg.status().ToString();
-    registry_ = std::move(*reg);
-    store::SqliteOptions so;
-    so.create_if_missing = false;
-    auto store = store::SqliteStore::Open((dir_ / "log.db").string(), so);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    auto tokens = TokenStore::Open(dir_.string());
-    ASSERT_TRUE(tokens.ok());
-    tokens_ = std::move(*tokens);
-    alice_ = NewCustodialParty(&alice_token_);
-    bob_ = NewCustodialParty(&bob_token_);
+    auto ts = testing::TestServer::Create("chuqu_api_test_");
+    ASSERT_TRUE(ts.ok()) << ts.status().ToString();
+    ts_ = std::move(*ts);
+    registry_ = &ts_->registry();
+    alice_ = ts_->NewCustodialParty(&alice_token_);
+    bob_ = ts_->NewCustodialParty(&bob_token_);
     // Carol signs her own entries: the server holds no key for her.
     carol_ = registry::PartyKey::Generate();
-    carol_token_ = *tokens_->Create(carol_.party);
-
-    ServerOptions o;
-    o.port = 0;
-    o.access_log = false;
-    o.max_body_bytes = 1 << 20;
-    server_ = std::make_unique<Server>(o, *store_, tokens_.get());
-    api_ = std::make_unique<Api>(*registry_, dir_.string());
-    api_->AddRoutes(*server_);
-    ASSERT_TRUE(server_->Bind().ok());
-    thread_ = std::thread([this] { server_->Run(); });
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-  }
-  void TearDown() override {
-    server_->Stop();
-    thread_.join();
-    server_.reset();
-    api_.reset();
-    store_.reset();
-    registry_.reset();
-    fs::remove_all(dir_);
-  }
-
-  registry::PartyKey NewCustodialParty(std::string* token) {
-    registry::PartyKey k = registry::PartyKey::Generate();
-    fs::create_directories(dir_ / "parties");
-    EXPECT_TRUE(registry::WritePartyKeyFile(Api::CustodialKeyPath(dir_.string(), k.party), k).ok());
-    *token = *tokens_->Create(k.party);
-    return k;
+    carol_token_ = *ts_->tokens().Create(carol_.party);
+    ASSERT_TRUE(ts_->Listen().ok());
+    server_ = &ts_->server();
+    client_ = ts_->NewClient();
   }
 
   static httplib::Headers Auth(const std::string& token) {
@@ -130,15 +95,11 @@ class ApiTest : public ::testing::Test {
     return Body(r).value("work", ~uint64_t{0});
   }
 
-  fs::path dir_;
-  std::unique_ptr<registry::Registry> registry_;
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<testing::TestServer> ts_;
+  registry::Registry* registry_ = nullptr;
+  Server* server_ = nullptr;
   registry::PartyKey alice_, bob_, carol_;
   std::string alice_token_, bob_token_, carol_token_;
-  std::unique_ptr<Server> server_;
-  std::unique_ptr<Api> api_;
-  std::thread thread_;
   std::unique_ptr<httplib::Client> client_;
 };
 
@@ -432,7 +393,7 @@ TEST_F(ApiTest, IdempotentCustodialWritesAndBadKeys) {
   // Malformed keys: 400 before anything is written (also no party entry for a new party).
   const uint64_t n = registry_->size();
   std::string unused_token;
-  const registry::PartyKey dave = NewCustodialParty(&unused_token);
+  const registry::PartyKey dave = ts_->NewCustodialParty(&unused_token);
   for (const std::string& bad : {std::string(129, 'k'), std::string("bell"),
                                  std::string("cafÃ©")}) {
     SCOPED_TRACE(bad);

@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/api.h"
-#include "store/sqlite/sqlite_store.h"
+#include "server/testing/test_server.h"
 
 namespace chuqu::server {
 namespace {
@@ -142,51 +142,25 @@ void Validate(const json& schema_in, const json& value, const std::string& where
 class OpenApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_openapi_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto reg = registry::Registry::Init(dir_.string(), "test.example/log");
-    ASSERT_TRUE(reg.ok()) << reg.status().ToString();
-    registry_ = std::move(*reg);
-    store::SqliteOptions so;
-    so.create_if_missing = false;
-    auto store = store::SqliteStore::Open((dir_ / "log.db").string(), so);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    auto tokens = TokenStore::Open(dir_.string());
-    ASSERT_TRUE(tokens.ok());
-    tokens_ = std::move(*tokens);
-    ServerOptions o;
-    o.port = 0;
-    o.access_log = false;
-    o.max_body_bytes = 1 << 20;
-    server_ = std::make_unique<Server>(o, *store_, tokens_.get());
-    api_ = std::make_unique<Api>(*registry_, dir_.string());
-    api_->AddRoutes(*server_);
-  }
-  void TearDown() override {
-    if (thread_.joinable()) {
-      server_->Stop();
-      thread_.join();
-    }
-    server_.reset();
-    api_.reset();
-    store_.reset();
-    registry_.reset();
-    fs::remove_all(dir_);
+    auto ts = testing::TestServer::Create("chuqu_openapi_test_");
+    ASSERT_TRUE(ts.ok()) << ts.status().ToString();
+    ts_ = std::move(*ts);
+    dir_ = ts_->dir();
+    registry_ = &ts_->registry();
+    tokens_ = &ts_->tokens();
+    ts_->Build();
+    server_ = &ts_->server();
   }
 
   void Start() {
-    ASSERT_TRUE(server_->Bind().ok());
-    thread_ = std::thread([this] { server_->Run(); });
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    ASSERT_TRUE(ts_->Start().ok());
+    client_ = ts_->NewClient();
   }
 
   std::string CustodialToken() {
-    registry::PartyKey k = registry::PartyKey::Generate();
-    fs::create_directories(dir_ / "parties");
-    EXPECT_TRUE(registry::WritePartyKeyFile(Api::CustodialKeyPath(dir_.string(), k.party), k).ok());
-    return *tokens_->Create(k.party);
+    std::string token;
+    ts_->NewCustodialParty(&token);
+    return token;
   }
 
   // The documented operation for a request, its response status documented, and a JSON body
@@ -246,13 +220,11 @@ class OpenApiTest : public ::testing::Test {
     return out;
   }
 
+  std::unique_ptr<testing::TestServer> ts_;
   fs::path dir_;
-  std::unique_ptr<registry::Registry> registry_;
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<TokenStore> tokens_;
-  std::unique_ptr<Server> server_;
-  std::unique_ptr<Api> api_;
-  std::thread thread_;
+  registry::Registry* registry_ = nullptr;
+  TokenStore* tokens_ = nullptr;
+  Server* server_ = nullptr;
   std::unique_ptr<httplib::Client> client_;
 };
 
