@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/testing/temp_dir.h"
+
 #include "registry/entry.h"
 #include "registry/registry.h"
 
@@ -21,21 +23,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+// A temporary directory "chuqu_group_commit_XXXXXX", removed with the test.
+class TempDir : public chuqu::testing::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_group_commit_XXXXXX").string();
-    CHUQU_CHECK(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string Sub(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
+  TempDir() : chuqu::testing::TempDir("chuqu_group_commit_") {}
 };
 
 // Distinct image fingerprints per seed (exact SHA-256 and a PDQ hash).

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/testing/temp_dir.h"
+
 #include "media/image.h"
 #include "registry/registry.h"
 
@@ -20,21 +22,10 @@ namespace fs = std::filesystem;
 
 const std::string kKodak = std::string(CHUQU_SHARED_DATA) + "/media/images/kodak/";
 
-class TempDir {
+// A temporary directory "chuqu_registry_image_XXXXXX", removed with the test.
+class TempDir : public chuqu::testing::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_registry_image_XXXXXX").string();
-    CHUQU_CHECK(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string Sub(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
+  TempDir() : chuqu::testing::TempDir("chuqu_registry_image_") {}
 };
 
 media::RgbImage Decode(const std::string& path) {

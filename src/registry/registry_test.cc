@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/testing/temp_dir.h"
+
 #include "store/postgres/pg_store.h"
 #include "store/testing/store_test_util.h"
 
@@ -16,21 +18,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+// A temporary directory "chuqu_registry_XXXXXX", removed with the test.
+class TempDir : public chuqu::testing::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_registry_XXXXXX").string();
-    CHUQU_CHECK(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string Sub(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
+  TempDir() : chuqu::testing::TempDir("chuqu_registry_") {}
 };
 
 // Deterministic English-like text of `words` words.

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "base/testing/temp_dir.h"
 #include "ledger/merkle.h"
 #include "ledger/tiles.h"
 #include "store/testing/store_test_util.h"
@@ -19,18 +20,11 @@ namespace fs = std::filesystem;
 using testing::BatchBuilder;
 using testing::Entries;
 
-class TempDir {
+// A temporary directory "chuqu_store_test_XXXXXX"; File() names a file in it.
+class TempDir : public chuqu::testing::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_store_test_XXXXXX").string();
-    CHUQU_CHECK(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+  TempDir() : chuqu::testing::TempDir("chuqu_store_test_") {}
+  std::string File(const std::string& name) const { return Sub(name); }
 };
 
 void Sql(const std::string& path, const std::string& sql) {
