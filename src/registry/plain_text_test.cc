@@ -2,12 +2,12 @@
 // RegisterPlainText) against the file path (FingerprintFile, MatchFile, RegisterFile) for the
 // same bytes: equal fingerprints (entry body and blobs), equal matches, equal entries.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <random>
 
+#include "base/testing/temp_dir.h"
 #include "media/detect.h"
 #include "media/extract.h"
 #include "registry/registry.h"
@@ -68,30 +68,23 @@ const char kFrench[] =
 class PlainTextTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_plain_text_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto r = Registry::Init((dir_ / "reg").string(), "test.example/log");
+    auto r = Registry::Init(dir_.Sub("reg"), "test.example/log");
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     reg_ = std::move(*r);
     alice_ = PartyKey::Generate();
     ASSERT_TRUE(reg_->RegisterParty(alice_, "Alice").ok());
   }
-  void TearDown() override {
-    reg_.reset();
-    fs::remove_all(dir_);
-  }
 
   // A file holding `bytes`, named as the server spools a raw text/plain upload.
   std::string File(const std::string& bytes, const std::string& name = "upload.txt") {
-    const fs::path sub = dir_ / std::to_string(files_++);
+    const fs::path sub = dir_.path() / std::to_string(files_++);
     fs::create_directories(sub);
     const std::string path = (sub / name).string();
     std::ofstream(path, std::ios::binary) << bytes;
     return path;
   }
 
-  fs::path dir_;
+  chuqu::testing::TempDir dir_{"chuqu_plain_text_"};  // outlives reg_
   int files_ = 0;
   std::unique_ptr<Registry> reg_;
   PartyKey alice_;
@@ -301,7 +294,7 @@ TEST_F(PlainTextTest, RandomTextAgreesWithLibmagicAndTheFile) {
     if (s.size() < 2) s += "x";
     const bool poisoned = rng() % 4 == 0;
     if (poisoned) s.insert(rng() % (s.size() + 1), 1, kNonText[rng() % std::size(kNonText)]);
-    SCOPED_TRACE(testing::PrintToString(s));
+    SCOPED_TRACE(::testing::PrintToString(s));
     if (poisoned) {
       EXPECT_FALSE(Registry::IsPlainText(s));
       continue;

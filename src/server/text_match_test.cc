@@ -4,16 +4,13 @@
 // bodies (another encoding, binary) still take the spooled path with its refusals.
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <thread>
 
-#include "server/api.h"
-#include "store/sqlite/sqlite_store.h"
+#include "server/testing/test_server.h"
 
 namespace chuqu::server {
 namespace {
@@ -71,47 +68,16 @@ std::string Latin1(std::string_view utf8) {
 class TextMatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_text_match_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto reg = registry::Registry::Init(dir_.string(), "test.example/log");
-    ASSERT_TRUE(reg.ok()) << reg.status().ToString();
-    registry_ = std::move(*reg);
-    store::SqliteOptions so;
-    so.create_if_missing = false;
-    auto store = store::SqliteStore::Open((dir_ / "log.db").string(), so);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    auto tokens = TokenStore::Open(dir_.string());
-    ASSERT_TRUE(tokens.ok());
-    tokens_ = std::move(*tokens);
-    registry::PartyKey alice = registry::PartyKey::Generate();
-    fs::create_directories(dir_ / "parties");
-    ASSERT_TRUE(
-        registry::WritePartyKeyFile(Api::CustodialKeyPath(dir_.string(), alice.party), alice).ok());
-    token_ = *tokens_->Create(alice.party);
+    auto ts = testing::TestServer::Create("chuqu_text_match_test_");
+    ASSERT_TRUE(ts.ok()) << ts.status().ToString();
+    ts_ = std::move(*ts);
+    registry::PartyKey alice = ts_->NewCustodialParty(&token_);
     // Registered up front: a refused first write would otherwise still log the party.
-    ASSERT_TRUE(registry_->RegisterParty(alice, "Alice").ok());
-
-    ServerOptions o;
-    o.port = 0;
-    o.access_log = false;
-    o.max_body_bytes = 1 << 20;
-    server_ = std::make_unique<Server>(o, *store_, tokens_.get());
-    api_ = std::make_unique<Api>(*registry_, dir_.string());
-    api_->AddRoutes(*server_);
-    ASSERT_TRUE(server_->Bind().ok());
-    thread_ = std::thread([this] { server_->Run(); });
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-  }
-  void TearDown() override {
-    server_->Stop();
-    thread_.join();
-    server_.reset();
-    api_.reset();
-    store_.reset();
-    registry_.reset();
-    fs::remove_all(dir_);
+    ASSERT_TRUE(ts_->registry().RegisterParty(alice, "Alice").ok());
+    ASSERT_TRUE(ts_->Listen().ok());
+    client_ = ts_->NewClient();
+    dir_ = ts_->dir();
+    registry_ = &ts_->registry();
   }
 
   httplib::Headers Auth(const std::string& idempotency_key = "") const {
@@ -144,14 +110,10 @@ class TextMatchTest : public ::testing::Test {
     return body.value("work", ~uint64_t{0});
   }
 
+  std::unique_ptr<testing::TestServer> ts_;
   fs::path dir_;
-  std::unique_ptr<registry::Registry> registry_;
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<TokenStore> tokens_;
+  registry::Registry* registry_ = nullptr;
   std::string token_;
-  std::unique_ptr<Server> server_;
-  std::unique_ptr<Api> api_;
-  std::thread thread_;
   std::unique_ptr<httplib::Client> client_;
 };
 
