@@ -36,6 +36,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "server/testing/serve_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -228,17 +230,7 @@ struct Spawned {
   std::vector<std::string> tokens;
 };
 
-std::string RunCapture(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
+using chuqu::server::testing::RunCommand;
 
 Spawned Spawn(const Flags& f) {
   Spawned s;
@@ -247,50 +239,23 @@ Spawned Spawn(const Flags& f) {
   s.dir = tmpl;
   const std::string data = (s.dir / "data").string();
   for (int i = 0; i < f.parties; ++i) {
-    std::string t = RunCapture(f.chuqu + " token create --data " + data + " 2>/dev/null");
+    std::string t = RunCommand(f.chuqu + " token create --data " + data + " 2>/dev/null");
     if (t.empty()) Usage(("cannot create a token with " + f.chuqu).c_str());
     s.tokens.push_back(t);
   }
-  // stderr to a file, never a pipe (the server would die of SIGPIPE writing to a closed one).
-  const std::string log = (s.dir / "serve.log").string();
-  s.pid = fork();
-  if (s.pid == 0) {
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 2);
-    std::vector<std::string> args = {f.chuqu,  "serve",   "--data",  data, "--listen",
-                                     "127.0.0.1:0", "--quiet", "--rate", "0",  "--threads",
-                                     std::to_string(f.server_threads)};
-    if (f.batch_micros >= 0) {
-      args.push_back("--batch-micros");
-      args.push_back(std::to_string(f.batch_micros));
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(f.chuqu.c_str(), argv.data());
-    _exit(127);
+  std::vector<std::string> extra = {"--threads", std::to_string(f.server_threads)};
+  if (f.batch_micros >= 0) {
+    extra.push_back("--batch-micros");
+    extra.push_back(std::to_string(f.batch_micros));
   }
-  // "chuqu serve: listening on http://127.0.0.1:PORT (...)" on stderr.
-  std::string err;
-  const auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    err = RunCapture("cat " + log);
-    const size_t at = err.find("listening on http://127.0.0.1:");
-    if (at != std::string::npos) {
-      const size_t p = at + std::strlen("listening on http://127.0.0.1:");
-      const size_t end = err.find_first_not_of("0123456789", p);
-      if (end != std::string::npos) {
-        s.port = std::stoi(err.substr(p, end - p));
-        break;
-      }
-    }
-  }
-  if (s.port == 0) {
-    std::fprintf(stderr, "load_gen: chuqu serve did not start: %s\n", err.c_str());
-    kill(s.pid, SIGKILL);
+  chuqu::server::testing::ServeChild child =
+      chuqu::server::testing::StartServe(f.chuqu, data, (s.dir / "serve.log").string(), extra);
+  if (child.port == 0) {
+    std::fprintf(stderr, "load_gen: %s\n", child.error.c_str());
     std::exit(1);
   }
+  s.pid = child.pid;
+  s.port = child.port;
   return s;
 }
 

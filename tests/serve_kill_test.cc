@@ -35,6 +35,7 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "ledger/receipt.h"
+#include "server/testing/serve_process.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace chuqu {
@@ -74,66 +75,22 @@ std::string MakeText(uint64_t seed) {
   return out + ".\n";
 }
 
-std::string RunCommand(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
+using server::testing::RunCommand;
 
-// A `chuqu serve` child on an ephemeral loopback port; stderr goes to a file (never a pipe,
-// which would SIGPIPE the server once the reader is gone).
+// A `chuqu serve` child on an ephemeral loopback port, SIGKILLed when done.
 class ServeProcess {
  public:
-  ServeProcess(const fs::path& data, const fs::path& log) {
-    pid_ = fork();
-    CHUQU_CHECK(pid_ >= 0);
-    if (pid_ == 0) {
-      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(fd, 2);
-      execl(CHUQU_BINARY, CHUQU_BINARY, "serve", "--data", data.c_str(), "--listen",
-            "127.0.0.1:0", "--quiet", "--rate", "0", "--threads", "8", "--batch-micros", "1000",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    const auto deadline = Clock::now() + std::chrono::seconds(60);
-    while (Clock::now() < deadline && port_ == 0) {
-      std::ifstream in(log);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      const std::string s = ss.str();
-      const std::string tag = "listening on http://127.0.0.1:";
-      if (size_t at = s.find(tag); at != std::string::npos) {
-        const size_t end = s.find_first_not_of("0123456789", at + tag.size());
-        if (end != std::string::npos) port_ = std::stoi(s.substr(at + tag.size(), end));
-      }
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        ADD_FAILURE() << "chuqu serve exited: " << s;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+  ServeProcess(const fs::path& data, const fs::path& log)
+      : child_(server::testing::StartServe(CHUQU_BINARY, data.string(), log.string(),
+                                           {"--threads", "8", "--batch-micros", "1000"})) {
+    if (child_.port == 0) ADD_FAILURE() << child_.error;
   }
   ~ServeProcess() { Kill(); }
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  int port() const { return port_; }
+  void Kill() { server::testing::StopServe(child_, SIGKILL); }
+  int port() const { return child_.port; }
 
  private:
-  pid_t pid_ = -1;
-  int port_ = 0;
+  server::testing::ServeChild child_;
 };
 
 struct Ack {
