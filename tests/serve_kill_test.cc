@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/jcs.h"
+#include "base/testing/temp_dir.h"
 #include "ledger/checkpoint.h"
 #include "ledger/log_view.h"
 #include "ledger/merkle.h"
@@ -120,9 +121,6 @@ httplib::Result Register(httplib::Client& c, const std::string& token, uint64_t 
 class ServeKillTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_serve_kill_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     data_ = dir_ / "data";
     for (int i = 0; i < 3; ++i) {
       tokens_.push_back(RunCommand(std::string(CHUQU_BINARY) + " token create --data " +
@@ -130,12 +128,8 @@ class ServeKillTest : public ::testing::Test {
       ASSERT_FALSE(tokens_.back().empty());
     }
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  fs::path dir_, data_;
+  chuqu::testing::TempDir tmp_{"chuqu_serve_kill_"};
+  fs::path dir_ = tmp_.path(), data_;
   std::vector<std::string> tokens_;
 };
 

@@ -22,6 +22,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/testing/temp_dir.h"
 #include "ledger/log_view.h"
 #include "ledger/sequencer.h"
 #include "store/sqlite/sqlite_store.h"
@@ -39,15 +40,7 @@ constexpr int kDefaultIterations = 30;
 constexpr int kMinRunMs = 40;
 #endif
 
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_crash_test_XXXXXX").string();
-    CHUQU_CHECK(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
+using chuqu::testing::TempDir;
 
 // Runs the helper for `run_for`, SIGKILLs it, and returns every complete line it printed.
 std::vector<std::string> RunAndKill(const std::string& db, const std::string& key_file, int run,
@@ -98,9 +91,9 @@ std::vector<std::string> RunAndKill(const std::string& db, const std::string& ke
 }
 
 TEST(SequencerCrashTest, KilledAtRandomNeverLosesAcknowledgedEntries) {
-  TempDir dir;
-  const std::string db = (dir.path / "log.db").string();
-  const std::string key_file = (dir.path / "log.key").string();
+  TempDir dir("chuqu_crash_test_");
+  const std::string db = (dir.path() / "log.db").string();
+  const std::string key_file = (dir.path() / "log.key").string();
   auto signer = Ed25519Signer::Generate("crash.test/log");
   ASSERT_TRUE(signer.ok());
   auto verifier = (*signer)->MakeVerifier();
@@ -202,7 +195,7 @@ class LogDamageTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    db_ = (dir_.path / "log.db").string();
+    db_ = (dir_.path() / "log.db").string();
     auto signer = Ed25519Signer::Generate("damage.test/log");
     ASSERT_TRUE(signer.ok());
     signer_ = std::move(*signer);

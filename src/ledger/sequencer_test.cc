@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "base/testing/temp_dir.h"
 #include "ledger/log_view.h"
 #include "ledger/tiles.h"
 #include "store/sqlite/sqlite_store.h"
@@ -22,9 +23,6 @@ namespace fs = std::filesystem;
 class SequencerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_sequencer_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     auto signer = Ed25519Signer::Generate("example.test/log");
     ASSERT_TRUE(signer.ok());
     signer_ = std::move(*signer);
@@ -34,7 +32,6 @@ class SequencerTest : public ::testing::Test {
   }
   void TearDown() override {
     store_.reset();
-    fs::remove_all(dir_);
   }
   void OpenStore() {
     auto store = store::SqliteStore::Open((dir_ / "log.db").string());
@@ -61,7 +58,8 @@ class SequencerTest : public ::testing::Test {
     EXPECT_EQ(got.receipt.index, got.index);
   }
 
-  fs::path dir_;
+  chuqu::testing::TempDir tmp_{"chuqu_sequencer_test_"};
+  fs::path dir_ = tmp_.path();
   std::unique_ptr<Ed25519Signer> signer_;
   std::unique_ptr<Ed25519Verifier> verifier_;
   std::unique_ptr<store::SqliteStore> store_;

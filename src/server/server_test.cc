@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "base/testing/temp_dir.h"
 #include "ledger/checkpoint.h"
 #include "ledger/sequencer.h"
 #include "ledger/tiles.h"
@@ -25,9 +26,6 @@ namespace fs = std::filesystem;
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_server_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     auto signer = ledger::Ed25519Signer::Generate("example.test/log");
     ASSERT_TRUE(signer.ok());
     signer_ = std::move(*signer);
@@ -46,7 +44,6 @@ class ServerTest : public ::testing::Test {
     }
     server_.reset();
     store_.reset();
-    fs::remove_all(dir_);
   }
 
   void Append(int n) {
@@ -82,7 +79,8 @@ class ServerTest : public ::testing::Test {
     EXPECT_TRUE(j["error"]["message"].is_string());
   }
 
-  fs::path dir_;
+  chuqu::testing::TempDir tmp_{"chuqu_server_test_"};
+  fs::path dir_ = tmp_.path();
   std::unique_ptr<ledger::Ed25519Signer> signer_;
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<TokenStore> tokens_;
@@ -270,8 +268,8 @@ TEST_F(ServerTest, AuthRateLimitAndBodyLimit) {
 }
 
 TEST(TokenStoreTest, HashedAtRestAndSeenAcrossInstances) {
-  std::string tmpl = (fs::temp_directory_path() / "chuqu_tokens_XXXXXX").string();
-  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  chuqu::testing::TempDir tmp("chuqu_tokens_");
+  const std::string tmpl = tmp.string();
   auto a = TokenStore::Open(tmpl);
   auto b = TokenStore::Open(tmpl);
   ASSERT_TRUE(a.ok() && b.ok());
@@ -287,7 +285,6 @@ TEST(TokenStoreTest, HashedAtRestAndSeenAcrossInstances) {
   EXPECT_EQ(fs::status(fs::path(tmpl) / "tokens").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
   EXPECT_FALSE((*a)->Create("has space").ok());
-  fs::remove_all(tmpl);
 }
 
 }  // namespace
