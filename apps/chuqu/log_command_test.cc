@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/testing/temp_dir.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
@@ -51,19 +52,16 @@ std::string ReadAll(const fs::path& p) {
 class LogCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_log_cmd_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     data_ = (dir_ / "data").string();
   }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string WriteEntry(const std::string& name, const std::string& bytes) {
     std::ofstream((dir_ / name).string(), std::ios::binary) << bytes;
     return (dir_ / name).string();
   }
   std::string Data() const { return "--data " + data_; }
 
-  fs::path dir_;
+  chuqu::testing::TempDir tmp_{"chuqu_log_cmd_"};
+  fs::path dir_ = tmp_.path();
   std::string data_;
 };
 

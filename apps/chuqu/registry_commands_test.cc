@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "base/testing/temp_dir.h"
 #include "chuqu/status.h"
 
 namespace chuqu {
@@ -54,18 +55,12 @@ std::vector<nlohmann::json> Lines(const std::string& out) {
 class RegistryCommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_regcli_XXXXXX").string();
-    CHUQU_CHECK(mkdtemp(tmpl.data()) != nullptr);
-    root_ = tmpl;
     data_ = (root_ / "data").string();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
   Outcome Run(const std::string& args) { return Chuqu(args, root_ / "stderr"); }
 
-  fs::path root_;
+  chuqu::testing::TempDir tmp_{"chuqu_regcli_"};
+  fs::path root_ = tmp_.path();
   std::string data_;
 };
 

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "base/testing/temp_dir.h"
 #include "chuqu/status.h"
 
 namespace chuqu {
@@ -74,9 +75,6 @@ const char kPoem[] =
 class RegistryRemoteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "chuqu_remote_XXXXXX").string();
-    CHUQU_CHECK(mkdtemp(tmpl.data()) != nullptr);
-    root_ = tmpl;
     srv_ = (root_ / "srv").string();
     const fs::path log = root_ / "serve.err";
     pid_ = fork();
@@ -110,8 +108,6 @@ class RegistryRemoteTest : public ::testing::Test {
       waitpid(pid_, &status, 0);
       EXPECT_TRUE(WIFEXITED(status)) << "chuqu serve died: " << ReadAll(root_ / "serve.err");
     }
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
 
   Outcome Run(const std::string& args, const std::string& token = "") {
@@ -138,7 +134,8 @@ class RegistryRemoteTest : public ::testing::Test {
     return p.string();
   }
 
-  fs::path root_;
+  chuqu::testing::TempDir tmp_{"chuqu_remote_"};
+  fs::path root_ = tmp_.path();
   std::string srv_;
   std::string url_;
   std::string token_;
