@@ -8,8 +8,10 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <thread>
 
+#include "base/testing/temp_dir.h"
 #include "ledger/merkle.h"
 #include "ledger/tiles.h"
 #include "store/postgres/pg_store.h"
@@ -33,9 +35,7 @@ class StoreTest : public ::testing::TestWithParam<Kind> {
  protected:
   void SetUp() override {
     if (GetParam() == Kind::kSqlite) {
-      std::string tmpl = (fs::temp_directory_path() / "chuqu_store_test_XXXXXX").string();
-      ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-      dir_ = tmpl;
+      dir_ = tmp_.emplace("chuqu_store_test_").path();
       location_ = (dir_ / "log.db").string();
     } else {
       CHUQU_PG_URL_OR_SKIP(url);
@@ -49,7 +49,7 @@ class StoreTest : public ::testing::TestWithParam<Kind> {
   }
   void TearDown() override {
     store_.reset();
-    if (!dir_.empty()) fs::remove_all(dir_);
+    tmp_.reset();
     if (!schema_.empty()) {
       EXPECT_TRUE(PgStore::DropSchema(pg_url_, schema_).ok());
     }
@@ -72,6 +72,7 @@ class StoreTest : public ::testing::TestWithParam<Kind> {
     return std::move(*s);
   }
 
+  std::optional<chuqu::testing::TempDir> tmp_;  // SQLite only
   fs::path dir_;
   std::string schema_, pg_url_, location_;
   std::unique_ptr<Store> store_;
