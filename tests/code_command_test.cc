@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "base/testing/temp_dir.h"
 #include "chuqu/iscc.h"
 
 extern char** environ;
@@ -25,26 +26,11 @@ extern char** environ;
 namespace chuqu {
 namespace {
 
-// A private temporary directory, removed at exit by the same static that holds its path
-// (so the path outlives its use in the destructor).
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "chuqu_code_test_XXXXXX").string();
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (::mkdtemp(buf.data()) == nullptr) std::abort();
-    path = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
+// A private temporary directory, removed at exit.
 const std::string& Dir() {
-  static const TempDir dir;
-  return dir.path;
+  static const chuqu::testing::TempDir dir("chuqu_code_test_");
+  static const std::string path = dir.string();
+  return path;
 }
 
 std::string Write(const std::string& name, const std::string& bytes) {
