@@ -102,6 +102,23 @@ class RegistryTest : public ::testing::Test {
     return r.ok() ? r->work : ~uint64_t{0};
   }
 
+  // Submits every entry of reg_ (with its committed blobs) to `target`.
+  void ReplayInto(Registry& target) {
+    Result<std::vector<std::string>> entries = reg_->Entries();
+    ASSERT_TRUE(entries.ok());
+    for (const std::string& e : *entries) {
+      std::vector<std::string> blobs;
+      nlohmann::json j = nlohmann::json::parse(e);
+      for (const char* field : {"text", "video", "audio"}) {
+        if (j["kind"] == "work" && j["body"]["content"].contains(field)) {
+          blobs.push_back(*reg_->Blob(j["body"]["content"][field]["sha256"].get<std::string>()));
+        }
+      }
+      Result<WriteResult> w = target.Submit(e, blobs);
+      ASSERT_TRUE(w.ok()) << w.status().ToString();
+    }
+  }
+
   TempDir dir_;
   std::unique_ptr<Registry> reg_;
   PartyKey alice_, bob_;
@@ -382,19 +399,7 @@ TEST_F(RegistryTest, ReplayRebuildsTablesIdentically) {
   opt.register_operator = false;
   Result<std::unique_ptr<Registry>> fresh = Registry::Init(dir_.Sub("replay"), "other/log", opt);
   ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
-  Result<std::vector<std::string>> entries = reg_->Entries();
-  ASSERT_TRUE(entries.ok());
-  for (const std::string& e : *entries) {
-    std::vector<std::string> blobs;
-    nlohmann::json j = nlohmann::json::parse(e);
-    for (const char* field : {"text", "video", "audio"}) {
-      if (j["kind"] == "work" && j["body"]["content"].contains(field)) {
-        blobs.push_back(*reg_->Blob(j["body"]["content"][field]["sha256"].get<std::string>()));
-      }
-    }
-    Result<WriteResult> w = (*fresh)->Submit(e, blobs);
-    ASSERT_TRUE(w.ok()) << w.status().ToString();
-  }
+  ASSERT_NO_FATAL_FAILURE(ReplayInto(**fresh));
   EXPECT_EQ(*(*fresh)->DumpTables(), *dump);
 
   // Reopening rebuilds state and the match index from the store.
@@ -492,19 +497,7 @@ TEST_F(RegistryTest, ReplayIntoTheOtherStoreGivesEqualTables) {
   opt.register_operator = false;
   Result<std::unique_ptr<Registry>> other = Registry::Init(dir_.Sub("other"), "other/log", opt);
   ASSERT_TRUE(other.ok()) << other.status().ToString();
-  Result<std::vector<std::string>> entries = reg_->Entries();
-  ASSERT_TRUE(entries.ok());
-  for (const std::string& e : *entries) {
-    std::vector<std::string> blobs;
-    nlohmann::json j = nlohmann::json::parse(e);
-    for (const char* field : {"text", "video", "audio"}) {
-      if (j["kind"] == "work" && j["body"]["content"].contains(field)) {
-        blobs.push_back(*reg_->Blob(j["body"]["content"][field]["sha256"].get<std::string>()));
-      }
-    }
-    Result<WriteResult> w = (*other)->Submit(e, blobs);
-    ASSERT_TRUE(w.ok()) << w.status().ToString();
-  }
+  ASSERT_NO_FATAL_FAILURE(ReplayInto(**other));
   Result<std::string> other_dump = (*other)->DumpTables();
   ASSERT_TRUE(other_dump.ok()) << other_dump.status().ToString();
   EXPECT_EQ(*other_dump, *dump);
