@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "base/testing/make_text.h"
 #include "client/registry_client.h"
 #include "ledger/bundle.h"
 #include "media/image.h"
@@ -34,18 +35,7 @@ using nlohmann::json;
 
 const std::string kImages = std::string(CHUQU_SHARED_DATA) + "/pdq/bridge-mods/";
 
-std::string MakeText(uint32_t seed, int words) {
-  static const char* kVocab[] = {"river",  "stone",   "light",  "garden", "winter", "paper",
-                                 "signal", "harbour", "lantern", "orchard", "copper", "meadow",
-                                 "thunder", "silver", "canyon", "window", "falcon", "ember"};
-  std::mt19937 rng(seed);
-  std::string out;
-  for (int i = 0; i < words; ++i) {
-    if (i) out += (i % 12 == 11) ? ". " : " ";
-    out += kVocab[rng() % std::size(kVocab)];
-  }
-  return out + ".\n";
-}
+using chuqu::testing::MakeText;
 
 // A loopback port nothing listens on (bound, then closed).
 int ClosedPort() {

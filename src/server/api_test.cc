@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "base/testing/make_text.h"
 #include "ledger/bundle.h"
 #include "registry/entry.h"
 #include "server/testing/test_server.h"
@@ -23,18 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string MakeText(uint32_t seed, int words) {
-  static const char* kVocab[] = {"river",  "stone",   "light",  "garden", "winter", "paper",
-                                 "signal", "harbour", "lantern", "orchard", "copper", "meadow",
-                                 "thunder", "silver", "canyon", "window", "falcon", "ember"};
-  std::mt19937 rng(seed);
-  std::string out;
-  for (int i = 0; i < words; ++i) {
-    if (i) out += (i % 12 == 11) ? ". " : " ";
-    out += kVocab[rng() % std::size(kVocab)];
-  }
-  return out + ".\n";
-}
+using chuqu::testing::MakeText;
 
 class ApiTest : public ::testing::Test {
  protected:
