@@ -90,7 +90,9 @@ Result<Content> Extract(const std::string& path, const ExtractOptions& options) 
     }
     case MediaKind::kImage: {
       if (!VipsCanLoad(path)) return out;  // e.g. PSD, ICO: identified by bytes only
-      CHUQU_ASSIGN_OR_RETURN(out.grey32, IsccImagePixels(path, options.image));
+      if (options.image_pixels) {
+        CHUQU_ASSIGN_OR_RETURN(out.grey32, IsccImagePixels(path, options.image));
+      }
       out.type = ContentType::kImage;
       out.title = ImageTitle(path);
       return out;

@@ -37,6 +37,9 @@ struct Content {
 struct ExtractOptions {
   TextOptions text;
   IsccImageOptions image;
+  // false: an image is identified (type, mime, title) but not decoded, and grey32 is left
+  // zero for the caller to fill (a match query takes it from its own shrink-on-load decode).
+  bool image_pixels = true;
   AudioOptions audio;
   VideoOptions video;
 };

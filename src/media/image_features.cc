@@ -161,28 +161,7 @@ Status IsccImageCode(const RgbImage& image, const ImageFeatureOptions& options,
                      index::ImageFingerprint& fp, ImageFeatureTimings* timings) {
   if (options.iscc) {
     const auto t0 = Clock::now();
-    // The Image-Code is computed from 32x32 pixels; an area-averaged copy with a long side
-    // of kIsccWorkSide gives nearly the same code ~20x faster. It is for matching only (both
-    // sides computed the same way); the registry's conformant ISCC comes from the file.
-    constexpr int kIsccWorkSide = 256;
-    int w = image.width, h = image.height;
-    std::vector<uint8_t> rgba;
-    try {
-      cv::Mat rgb(image.height, image.width, CV_8UC3, const_cast<uint8_t*>(image.rgb.data()));
-      cv::Mat small = rgb;
-      if (std::max(w, h) > kIsccWorkSide) {
-        const double s = static_cast<double>(kIsccWorkSide) / std::max(w, h);
-        w = std::max(1, static_cast<int>(w * s + 0.5));
-        h = std::max(1, static_cast<int>(h * s + 0.5));
-        cv::resize(rgb, small, cv::Size(w, h), 0, 0, cv::INTER_AREA);
-      }
-      cv::Mat out;
-      cv::cvtColor(small, out, cv::COLOR_RGB2RGBA);
-      rgba.assign(out.data, out.data + 4ull * w * h);
-    } catch (const std::exception& e) {
-      return Status::Internal(std::string("OpenCV resize failed: ") + e.what());
-    }
-    const auto grey = IsccImagePixelsFromRgba(rgba, w, h);
+    CHUQU_ASSIGN_OR_RETURN(const auto grey, IsccPixelsForMatching(image));
     CHUQU_ASSIGN_OR_RETURN(std::string code, GenImageCode(grey));
     CHUQU_ASSIGN_OR_RETURN(IsccUnit unit, DecodeIscc(code));
     if (unit.body.size() != 8) return Status::Internal("ISCC Image-Code is not 64 bits");
@@ -196,6 +175,30 @@ Status IsccImageCode(const RgbImage& image, const ImageFeatureOptions& options,
 }
 
 }  // namespace
+
+Result<std::array<uint8_t, 1024>> IsccPixelsForMatching(const RgbImage& image) {
+  // The Image-Code is computed from 32x32 pixels; an area-averaged copy with a long side of
+  // kIsccWorkSide gives nearly the same code.
+  constexpr int kIsccWorkSide = 256;
+  int w = image.width, h = image.height;
+  std::vector<uint8_t> rgba;
+  try {
+    cv::Mat rgb(image.height, image.width, CV_8UC3, const_cast<uint8_t*>(image.rgb.data()));
+    cv::Mat small = rgb;
+    if (std::max(w, h) > kIsccWorkSide) {
+      const double s = static_cast<double>(kIsccWorkSide) / std::max(w, h);
+      w = std::max(1, static_cast<int>(w * s + 0.5));
+      h = std::max(1, static_cast<int>(h * s + 0.5));
+      cv::resize(rgb, small, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+    }
+    cv::Mat out;
+    cv::cvtColor(small, out, cv::COLOR_RGB2RGBA);
+    rgba.assign(out.data, out.data + 4ull * w * h);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("OpenCV resize failed: ") + e.what());
+  }
+  return IsccImagePixelsFromRgba(rgba, w, h);
+}
 
 Result<index::ImageFingerprint> ImageFingerprintFromRgb(const RgbImage& image,
                                                         const ImageFeatureOptions& options,
@@ -244,10 +247,7 @@ Result<index::ImageFingerprint> ImageFingerprintFromRgb(const RgbImage& image,
   return fp;
 }
 
-Result<index::ImageFingerprint> ImageFingerprintFromFile(const std::string& path,
-                                                         const ImageFeatureOptions& options,
-                                                         ImageFeatureTimings* timings) {
-  const auto t0 = Clock::now();
+ImageDecodeOptions DecodeOptionsFor(const ImageFeatureOptions& options) {
   ImageDecodeOptions decode;
   decode.max_pixels = options.max_pixels;
   decode.max_long_side = options.decode_long_side;
@@ -256,7 +256,14 @@ Result<index::ImageFingerprint> ImageFingerprintFromFile(const std::string& path
                                        ? options.jpeg_shrink_long_side
                                        : options.feature_long_side;
   }
-  CHUQU_ASSIGN_OR_RETURN(RgbImage image, DecodeImageRgb(path, decode));
+  return decode;
+}
+
+Result<index::ImageFingerprint> ImageFingerprintFromFile(const std::string& path,
+                                                         const ImageFeatureOptions& options,
+                                                         ImageFeatureTimings* timings) {
+  const auto t0 = Clock::now();
+  CHUQU_ASSIGN_OR_RETURN(RgbImage image, DecodeImageRgb(path, DecodeOptionsFor(options)));
   if (timings != nullptr) timings->decode_ms = MsSince(t0);
   return ImageFingerprintFromRgb(image, options, timings);
 }

@@ -5,6 +5,8 @@
 // Thread-safety: the functions may be called from several threads (no shared state).
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
 
 #include "base/task_runner.h"
@@ -69,6 +71,14 @@ struct ImageFeatureTimings {
 Result<index::ImageFingerprint> ImageFingerprintFromRgb(const RgbImage& image,
                                                         const ImageFeatureOptions& options = {},
                                                         ImageFeatureTimings* timings = nullptr);
+
+// The decode ImageFingerprintFromFile does for `options` (shrink-on-load when jpeg_shrink).
+ImageDecodeOptions DecodeOptionsFor(const ImageFeatureOptions& options);
+
+// The 1024 grey pixels for GenImageCode from an area-averaged copy of the image (long side 256):
+// nearly the conformant IsccImagePixels of the file and ~20x faster, so for matching only (a
+// registered work's ISCC comes from the file). kInternal if OpenCV fails.
+Result<std::array<uint8_t, 1024>> IsccPixelsForMatching(const RgbImage& image);
 
 // Decodes (DecodeImageRgb errors) and fingerprints a file.
 Result<index::ImageFingerprint> ImageFingerprintFromFile(const std::string& path,

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <vips/vips.h>
 
 #include "base/testing/temp_dir.h"
 
@@ -193,6 +194,44 @@ TEST(RegistryImageTest, CropAndInBackgroundCopiesAreFoundWithRegionAndSurviveReo
   EXPECT_EQ(after.crop, before.crop);
   EXPECT_EQ(after.pasted, before.pasted);
   EXPECT_EQ(after.distractor_hits, 0u);
+}
+
+// A query photo far larger than the registered one (a 3200-px JPEG: the match path decodes it
+// once, shrunk on load, for every code) is found as the whole work; the same file cut short is
+// a clear error naming the file.
+TEST(RegistryImageTest, LargeJpegQueryIsFoundAndATruncatedOneIsAnError) {
+  TempDir dir;
+  Result<std::unique_ptr<Registry>> r = Registry::Init(dir.Sub("reg"), "test.example/log");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Registry& reg = **r;
+  WorkInfo info;
+  info.kind = "image";
+  info.title = "Parrots";
+  Result<RegisterResult> work = reg.RegisterFile(reg.operator_key(), kKodak + "kodim23.png", info);
+  ASSERT_TRUE(work.ok()) << work.status().ToString();
+
+  ASSERT_EQ(vips_init("registry_image_test"), 0);
+  VipsImage* in = vips_image_new_from_file((kKodak + "kodim23.png").c_str(), nullptr);
+  ASSERT_NE(in, nullptr);
+  VipsImage* big = nullptr;
+  ASSERT_EQ(vips_resize(in, &big, 3200.0 / 768, nullptr), 0);
+  const std::string jpeg = dir.Sub("big.jpg");
+  ASSERT_EQ(vips_jpegsave(big, jpeg.c_str(), "Q", 90, nullptr), 0);
+  g_object_unref(big);
+  g_object_unref(in);
+
+  Result<std::vector<Match>> m = reg.MatchFile(jpeg);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_FALSE(m->empty());
+  EXPECT_EQ((*m)[0].work, work->work);
+  EXPECT_GT((*m)[0].score, 0.9) << (*m)[0].evidence.dump();
+
+  const std::string cut = dir.Sub("cut.jpg");
+  fs::copy_file(jpeg, cut);
+  fs::resize_file(cut, fs::file_size(cut) / 2);
+  m = reg.MatchFile(cut);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find(cut), std::string::npos) << m.status().message();
 }
 
 }  // namespace

@@ -1416,9 +1416,13 @@ Result<Fingerprints> FingerprintPlainTextBytes(std::string_view bytes, std::stri
   return fp;
 }
 
-// `query`: for MatchFile (more local image features than a registration stores).
+// `query`: for MatchFile — more local image features than a registration stores, and an image
+// decoded once, shrunk on load (a 12-MP JPEG at 1/4), for all its codes: they only have to be
+// near the registered ones, which come from the full decode.
 Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query) {
-  Result<media::Content> content = media::Extract(path);
+  media::ExtractOptions extract_options;
+  extract_options.image_pixels = !query;
+  Result<media::Content> content = media::Extract(path, extract_options);
   if (!content.ok()) {
     return Status(content.status().code(), path + ": " + content.status().message());
   }
@@ -1437,11 +1441,22 @@ Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query) {
   if (in.bad()) return Status::IOError(path + ": read failed");
   CHUQU_RETURN_IF_ERROR(codes.Finish(fp));
   const media::ContentType type = content->type;
+  // Local features (image-local matcher) in a frame of decode_long_side pixels, as the
+  // matcher's operating point was calibrated (docs/benchmarks.md "Image copy detection").
+  media::ImageFeatureOptions fo =
+      query ? media::QueryFeatureOptions() : media::ImageFeatureOptions{};
+  Result<media::RgbImage> img = Status::Unsupported("not an image");
+  if (type == media::ContentType::kImage) {
+    media::ImageDecodeOptions io = media::DecodeOptionsFor(fo);
+    if (!query) io.max_long_side = 8192;  // PDQ of the registered work from (nearly) all pixels
+    img = media::DecodeImageRgb(path, io);
+    if (query) {
+      if (!img.ok()) return Status(img.status().code(), path + ": " + img.status().message());
+      CHUQU_ASSIGN_OR_RETURN(content->grey32, media::IsccPixelsForMatching(*img));
+    }
+  }
   CHUQU_RETURN_IF_ERROR(AddContentCodes(*content, path, fp));
   if (type == media::ContentType::kImage) {
-    media::ImageDecodeOptions io;
-    io.max_long_side = 8192;
-    Result<media::RgbImage> img = media::DecodeImageRgb(path, io);
     if (img.ok()) {
       pdq::PdqHasher hasher;
       Result<pdq::PdqDihedralResult> r = hasher.HashRgbDihedral(
@@ -1451,10 +1466,6 @@ Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query) {
         fp.pdq_quality = r->quality;
         fp.pdq_dihedral.assign(r->hashes.begin(), r->hashes.end());
       }
-      // Local features (image-local matcher) in a frame of decode_long_side pixels, as the
-      // matcher's operating point was calibrated (docs/benchmarks.md "Image copy detection").
-      media::ImageFeatureOptions fo = query ? media::QueryFeatureOptions()
-                                            : media::ImageFeatureOptions{};
       fo.pdq = false;  // computed above from the same pixels
       fo.iscc = false;
       fo.frame_long_side = fo.decode_long_side;

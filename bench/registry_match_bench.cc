@@ -1,0 +1,103 @@
+// Full image match through the registry, as `chuqu match` and POST /v1/match run it:
+// Registry::MatchFile of a 12-megapixel JPEG (4000 x 3000, made at start-up from kodim05 with
+// libvips) — content detection, SHA-256 / Data-Code / Instance-Code over the file, one
+// shrink-on-load decode, PDQ dihedrals, ISCC Image-Code, ORB, and every matcher (exact, PDQ,
+// ISCC, image-local) — against a registry holding the Kodak images and the media corpus
+// references (CHUQU_IMAGE_CORPUS, default /work/corpus/default; skipped if absent), each
+// registered with RegisterFile. image_match_bench times the image matcher alone.
+#include <benchmark/benchmark.h>
+
+#include <time.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <vips/vips.h>
+
+#include "registry/registry.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using chuqu::registry::Registry;
+
+struct Fixture {
+  std::string dir;
+  std::string jpeg;  // the 12-MP query
+  std::unique_ptr<Registry> registry;
+  uint64_t kodim05 = 0;
+  size_t works = 0;
+
+  Fixture() {
+    if (vips_init("registry_match_bench") != 0) std::abort();
+    std::string tmpl = (fs::temp_directory_path() / "chuqu_registry_match_bench_XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+    dir = tmpl;
+    const std::string kodak = std::string(CHUQU_SHARED_DATA) + "/media/images/kodak/";
+    VipsImage* in = vips_image_new_from_file((kodak + "kodim05.png").c_str(), nullptr);
+    VipsImage* big = nullptr;
+    if (in == nullptr ||
+        vips_resize(in, &big, 4000.0 / 768, "vscale", 3000.0 / 512, nullptr) != 0) {
+      std::abort();
+    }
+    jpeg = dir + "/query_12mp.jpg";
+    if (vips_jpegsave(big, jpeg.c_str(), "Q", 90, nullptr) != 0) std::abort();
+    g_object_unref(big);
+    g_object_unref(in);
+
+    auto r = Registry::Init(dir + "/reg", "bench.example/log");
+    if (!r.ok()) std::abort();
+    registry = std::move(*r);
+    auto add = [&](const fs::path& path) {
+      chuqu::registry::WorkInfo info;
+      info.kind = "image";
+      info.title = path.stem().string();
+      auto w = registry->RegisterFile(registry->operator_key(), path.string(), info);
+      if (!w.ok()) return;
+      ++works;
+      if (path.filename() == "kodim05.png") kodim05 = w->work;
+    };
+    for (const auto& e : fs::directory_iterator(kodak)) add(e.path());
+    const char* env = std::getenv("CHUQU_IMAGE_CORPUS");
+    const std::string corpus = env != nullptr ? env : "/work/corpus/default";
+    if (fs::is_directory(corpus + "/images/refs")) {
+      for (const auto& e : fs::directory_iterator(corpus + "/images/refs")) add(e.path());
+    }
+  }
+  ~Fixture() { fs::remove_all(dir); }
+};
+
+Fixture& Get() {
+  static Fixture* f = new Fixture();
+  return *f;
+}
+
+// CPU time of the whole process (libvips decodes in its worker thread).
+double ProcessCpuMs() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+void BM_RegistryMatchFile12MP(benchmark::State& state) {
+  Fixture& f = Get();
+  const double cpu0 = ProcessCpuMs();
+  for (auto _ : state) {
+    auto m = f.registry->MatchFile(f.jpeg);
+    if (!m.ok() || m->empty() || (*m)[0].work != f.kodim05) {
+      state.SkipWithError("the 12-MP copy of kodim05 was not the first match");
+      return;
+    }
+    benchmark::DoNotOptimize(m);
+  }
+  state.counters["process_cpu_ms"] =
+      (ProcessCpuMs() - cpu0) / static_cast<double>(state.iterations());
+  state.counters["works"] = static_cast<double>(f.works);
+}
+BENCHMARK(BM_RegistryMatchFile12MP)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
