@@ -17,10 +17,12 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "base/task_runner.h"
 #include "commands.h"
 #include "ledger/bundle.h"
 #include "registry/registry.h"
@@ -36,8 +38,9 @@ using registry::Registry;
   throw CLI::RuntimeError(1);
 }
 
-std::unique_ptr<Registry> OpenOrFail(const std::string& cmd, const std::string& dir) {
-  Result<std::unique_ptr<Registry>> r = Registry::Open(dir);
+std::unique_ptr<Registry> OpenOrFail(const std::string& cmd, const std::string& dir,
+                                     const registry::Options& options = {}) {
+  Result<std::unique_ptr<Registry>> r = Registry::Open(dir, options);
   if (!r.ok()) Fail(cmd, r.status());
   return std::move(*r);
 }
@@ -259,7 +262,14 @@ void AddRegistryCommands(CLI::App& app) {
     cmd->add_option("files", *files, "query files")->required();
     cmd->callback([c, files] {
       if (!c->server.empty()) return remote::Match(c->target(), *files, c->fingerprints_only);
-      auto reg = OpenOrFail("match", c->data);
+      // One query at a time: a second core shortens an image match (same results).
+      std::unique_ptr<ThreadPool> pool;
+      registry::Options options;
+      if (std::thread::hardware_concurrency() >= 2) {
+        pool = std::make_unique<ThreadPool>(1);
+        options.matcher.runner = pool.get();
+      }
+      auto reg = OpenOrFail("match", c->data, options);
       int failures = 0;
       for (const std::string& f : *files) {
         Result<std::vector<registry::Match>> m = reg->MatchFile(f);

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <vips/vips.h>
 
+#include "base/task_runner.h"
 #include "base/testing/temp_dir.h"
 
 #include "media/image.h"
@@ -226,10 +227,31 @@ TEST(RegistryImageTest, LargeJpegQueryIsFoundAndATruncatedOneIsAnError) {
   EXPECT_EQ((*m)[0].work, work->work);
   EXPECT_GT((*m)[0].score, 0.9) << (*m)[0].evidence.dump();
 
+  // With a runner (`chuqu match` passes a one-worker pool): the same answer.
+  {
+    ThreadPool pool(1);
+    Options options;
+    options.matcher.runner = &pool;
+    r->reset();
+    Result<std::unique_ptr<Registry>> pooled = Registry::Open(dir.Sub("reg"), options);
+    ASSERT_TRUE(pooled.ok()) << pooled.status().ToString();
+    Result<std::vector<Match>> again = (*pooled)->MatchFile(jpeg);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    ASSERT_EQ(again->size(), m->size());
+    for (size_t i = 0; i < m->size(); ++i) {
+      EXPECT_EQ((*again)[i].work, (*m)[i].work);
+      EXPECT_EQ((*again)[i].score, (*m)[i].score);
+      EXPECT_EQ((*again)[i].evidence, (*m)[i].evidence);
+    }
+    pooled->reset();
+    r = Registry::Open(dir.Sub("reg"));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+
   const std::string cut = dir.Sub("cut.jpg");
   fs::copy_file(jpeg, cut);
   fs::resize_file(cut, fs::file_size(cut) / 2);
-  m = reg.MatchFile(cut);
+  m = (*r)->MatchFile(cut);
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find(cut), std::string::npos) << m.status().message();
 }

@@ -240,6 +240,8 @@ class AudioPlugin final : public MediaMatcher {
 // are the plugins above), at its precision >= 0.99 operating point (min_score).
 class ImageLocalPlugin final : public MediaMatcher {
  public:
+  explicit ImageLocalPlugin(TaskRunner* runner)
+      : index_(index::ImageMatcherOptions{.runner = runner}) {}
   std::string_view name() const override { return "image-local"; }
   Status Add(uint64_t work, const Fingerprints& fp) override {
     if (!fp.image || fp.image->descriptors.empty()) return Status::Ok();
@@ -302,7 +304,7 @@ Matcher::Matcher(const MatcherOptions& options) : options_(options) {
   plugins_.push_back(std::make_unique<TextMatcher>());
   plugins_.push_back(std::make_unique<VideoPlugin>());
   plugins_.push_back(std::make_unique<AudioPlugin>());
-  plugins_.push_back(std::make_unique<ImageLocalPlugin>());
+  plugins_.push_back(std::make_unique<ImageLocalPlugin>(options.runner));
   plugins_.push_back(std::make_unique<IsccContentMatcher>(options.iscc_radius));
 }
 

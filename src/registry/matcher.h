@@ -94,6 +94,10 @@ struct MatcherOptions {
   uint32_t pdq_radius = 70;         // PDQ matches up to this distance (of 256)
   uint32_t iscc_radius = 12;        // ISCC Content-Code units up to this distance (of 64)
   double min_score = 0.3;
+  // Not owned. If set, a query image's fingerprint and its local-feature search use it for
+  // latency (ORB beside PDQ, the descriptor scan in two halves; the same results). Null runs
+  // on the calling thread: right for a server whose cores are busy with other requests.
+  TaskRunner* runner = nullptr;
 };
 
 // A pluggable matcher for one kind of evidence (e.g. a video segment aligner in src/index).

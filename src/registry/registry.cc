@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -1263,12 +1265,14 @@ Result<WorkRecord> Registry::GetWork(uint64_t work) const {
 }
 
 namespace {
-Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query);
+Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query,
+                                        TaskRunner* runner = nullptr);
 Result<Fingerprints> FingerprintPlainTextBytes(std::string_view bytes, std::string_view file_name);
 }  // namespace
 
 Result<std::vector<Match>> Registry::MatchFile(const std::string& path) const {
-  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintFileFor(path, /*query=*/true));
+  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintFileFor(path, /*query=*/true,
+                                                             impl_->options.matcher.runner));
   return MatchFingerprints(fp);
 }
 
@@ -1418,8 +1422,8 @@ Result<Fingerprints> FingerprintPlainTextBytes(std::string_view bytes, std::stri
 
 // `query`: for MatchFile — more local image features than a registration stores, and an image
 // decoded once, shrunk on load (a 12-MP JPEG at 1/4), for all its codes: they only have to be
-// near the registered ones, which come from the full decode.
-Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query) {
+// near the registered ones, which come from the full decode. `runner`: MatcherOptions::runner.
+Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query, TaskRunner* runner) {
   media::ExtractOptions extract_options;
   extract_options.image_pixels = !query;
   Result<media::Content> content = media::Extract(path, extract_options);
@@ -1428,56 +1432,78 @@ Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query) {
   }
   Fingerprints fp;
   // Data, Instance and SHA-256 over the bytes, streamed.
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(path + ": cannot open for reading");
-  ByteCodes codes;
-  std::vector<uint8_t> buf(1 << 20);
-  while (in) {
-    in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
-    const size_t n = static_cast<size_t>(in.gcount());
-    if (n == 0) break;
-    codes.Update({buf.data(), n});
-  }
-  if (in.bad()) return Status::IOError(path + ": read failed");
-  CHUQU_RETURN_IF_ERROR(codes.Finish(fp));
-  const media::ContentType type = content->type;
-  // Local features (image-local matcher) in a frame of decode_long_side pixels, as the
-  // matcher's operating point was calibrated (docs/benchmarks.md "Image copy detection").
-  media::ImageFeatureOptions fo =
-      query ? media::QueryFeatureOptions() : media::ImageFeatureOptions{};
-  Result<media::RgbImage> img = Status::Unsupported("not an image");
-  if (type == media::ContentType::kImage) {
-    media::ImageDecodeOptions io = media::DecodeOptionsFor(fo);
-    if (!query) io.max_long_side = 8192;  // PDQ of the registered work from (nearly) all pixels
-    img = media::DecodeImageRgb(path, io);
-    if (query) {
-      if (!img.ok()) return Status(img.status().code(), path + ": " + img.status().message());
-      CHUQU_ASSIGN_OR_RETURN(content->grey32, media::IsccPixelsForMatching(*img));
+  auto hash_bytes = [&]() -> Status {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status::IOError(path + ": cannot open for reading");
+    ByteCodes codes;
+    std::vector<uint8_t> buf(1 << 20);
+    while (in) {
+      in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
+      const size_t n = static_cast<size_t>(in.gcount());
+      if (n == 0) break;
+      codes.Update({buf.data(), n});
     }
-  }
-  CHUQU_RETURN_IF_ERROR(AddContentCodes(*content, path, fp));
+    if (in.bad()) return Status::IOError(path + ": read failed");
+    return codes.Finish(fp);
+  };
+  const media::ContentType type = content->type;
+  if (type != media::ContentType::kImage) CHUQU_RETURN_IF_ERROR(hash_bytes());
+
+  // An image: decoded once; its PDQ dihedrals beside its local features (image-local matcher,
+  // in a frame of decode_long_side pixels as the matcher's operating point was calibrated:
+  // docs/benchmarks.md "Image copy detection"), and with a runner all that beside hash_bytes.
+  Result<pdq::PdqDihedralResult> pdq = Status::Unsupported("not an image");
+  Result<index::ImageFingerprint> local = Status::Unsupported("not an image");
   if (type == media::ContentType::kImage) {
-    if (img.ok()) {
-      pdq::PdqHasher hasher;
-      Result<pdq::PdqDihedralResult> r = hasher.HashRgbDihedral(
-          {img->rgb.data(), img->width, img->height, 3 * static_cast<size_t>(img->width)});
-      if (r.ok()) {
-        fp.pdq = r->hashes[0];
-        fp.pdq_quality = r->quality;
-        fp.pdq_dihedral.assign(r->hashes.begin(), r->hashes.end());
+    Status bytes_status, image_status;
+    auto image_work = [&]() -> Status {
+      media::ImageFeatureOptions fo =
+          query ? media::QueryFeatureOptions() : media::ImageFeatureOptions{};
+      fo.runner = runner;
+      media::ImageDecodeOptions io = media::DecodeOptionsFor(fo);
+      if (!query) io.max_long_side = 8192;  // PDQ of the registered work from (nearly) all pixels
+      Result<media::RgbImage> img = media::DecodeImageRgb(path, io);
+      if (!img.ok()) {
+        // A query has no other source for its ISCC pixels; a registration keeps its codes.
+        if (query) return Status(img.status().code(), path + ": " + img.status().message());
+        return Status::Ok();
       }
-      fo.pdq = false;  // computed above from the same pixels
+      fo.pdq = false;  // computed beside, from the same pixels
       fo.iscc = false;
       fo.frame_long_side = fo.decode_long_side;
-      Result<index::ImageFingerprint> local = media::ImageFingerprintFromRgb(*img, fo);
-      if (local.ok() && !local->descriptors.empty()) {
-        if (r.ok()) {
-          local->pdq = r->hashes;
-          local->pdq_quality = r->too_small ? 0 : r->quality;
-        }
-        fp.image = std::move(*local);
+      Result<std::array<uint8_t, 1024>> grey = Status::Unsupported("not a query");
+      const std::function<void()> tasks[] = {
+          [&] { local = media::ImageFingerprintFromRgb(*img, fo); },
+          [&] {
+            pdq::PdqHasher hasher;
+            pdq = hasher.HashRgbDihedral(
+                {img->rgb.data(), img->width, img->height, 3 * static_cast<size_t>(img->width)});
+            if (query) grey = media::IsccPixelsForMatching(*img);
+          }};
+      RunAll(runner, tasks);
+      if (query) {
+        CHUQU_ASSIGN_OR_RETURN(content->grey32, std::move(grey));
       }
+      return Status::Ok();
+    };
+    const std::function<void()> tasks[] = {[&] { image_status = image_work(); },
+                                           [&] { bytes_status = hash_bytes(); }};
+    RunAll(runner, tasks);
+    CHUQU_RETURN_IF_ERROR(bytes_status);
+    CHUQU_RETURN_IF_ERROR(image_status);
+  }
+  CHUQU_RETURN_IF_ERROR(AddContentCodes(*content, path, fp));
+  if (pdq.ok()) {
+    fp.pdq = pdq->hashes[0];
+    fp.pdq_quality = pdq->quality;
+    fp.pdq_dihedral.assign(pdq->hashes.begin(), pdq->hashes.end());
+  }
+  if (local.ok() && !local->descriptors.empty()) {
+    if (pdq.ok()) {
+      local->pdq = pdq->hashes;
+      local->pdq_quality = pdq->too_small ? 0 : pdq->quality;
     }
+    fp.image = std::move(*local);
   }
   if (type == media::ContentType::kVideo) {
     // 8 dihedral variants for queries; registration stores the original only (BulkyBlobs).
