@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "base/testing/make_text.h"
 #include "base/testing/temp_dir.h"
 #include "media/detect.h"
 #include "media/extract.h"
@@ -17,31 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string MakeText(uint32_t seed, int words) {
-  static const char* kVocab[] = {"river",   "stone",   "light",   "garden",  "winter", "paper",
-                                 "signal",  "harbour", "lantern", "orchard", "copper", "meadow",
-                                 "thunder", "silver",  "canyon",  "window",  "falcon", "ember"};
-  std::mt19937 rng(seed);
-  std::string out;
-  for (int i = 0; i < words; ++i) {
-    if (i) out += (i % 12 == 11) ? ". " : " ";
-    out += kVocab[rng() % std::size(kVocab)];
-  }
-  return out + ".\n";
-}
-
-// Chinese prose of `sentences` sentences (UTF-8), deterministic.
-std::string MakeChinese(uint32_t seed, int sentences) {
-  static const char* kWords[] = {"春天", "河流", "山峰", "城市", "灯火", "书页", "秋风",
-                                 "港口", "森林", "星辰", "故事", "花园", "记忆", "远方"};
-  std::mt19937 rng(seed);
-  std::string out;
-  for (int s = 0; s < sentences; ++s) {
-    for (int w = 0; w < 8; ++w) out += kWords[rng() % std::size(kWords)];
-    out += s % 3 == 2 ? "。\n" : "，";
-  }
-  return out;
-}
+using chuqu::testing::MakeChinese;
+using chuqu::testing::MakeText;
 
 // UTF-8 → ISO-8859-1 for code points below U+0100 (the test texts only).
 std::string Latin1(std::string_view utf8) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "base/testing/make_text.h"
 #include "server/testing/test_server.h"
 
 namespace chuqu::server {
@@ -18,30 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string MakeText(uint32_t seed, int words) {
-  static const char* kVocab[] = {"river",   "stone",   "light",   "garden",  "winter", "paper",
-                                 "signal",  "harbour", "lantern", "orchard", "copper", "meadow",
-                                 "thunder", "silver",  "canyon",  "window",  "falcon", "ember"};
-  std::mt19937 rng(seed);
-  std::string out;
-  for (int i = 0; i < words; ++i) {
-    if (i) out += (i % 12 == 11) ? ". " : " ";
-    out += kVocab[rng() % std::size(kVocab)];
-  }
-  return out + ".\n";
-}
-
-std::string MakeChinese(uint32_t seed, int sentences) {
-  static const char* kWords[] = {"春天", "河流", "山峰", "城市", "灯火", "书页", "秋风",
-                                 "港口", "森林", "星辰", "故事", "花园", "记忆", "远方"};
-  std::mt19937 rng(seed);
-  std::string out;
-  for (int s = 0; s < sentences; ++s) {
-    for (int w = 0; w < 8; ++w) out += kWords[rng() % std::size(kWords)];
-    out += s % 3 == 2 ? "。\n" : "，";
-  }
-  return out;
-}
+using chuqu::testing::MakeChinese;
+using chuqu::testing::MakeText;
 
 const char kFrenchUtf8[] =
     "L'été dernier, à Besançon, la pluie tombait sur les façades grises et les cafés "

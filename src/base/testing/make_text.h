@@ -1,4 +1,4 @@
-// Deterministic English-like test text: `words` words from an 18-word vocabulary, a full stop
+// Deterministic test texts. English-like: `words` words from an 18-word vocabulary, a full stop
 // every 12 words. The same seed gives the same text on every platform (std::mt19937 is
 // specified). Test support only.
 #pragma once
@@ -21,6 +21,20 @@ inline std::string MakeText(uint32_t seed, int words) {
     out += kVocab[rng() % std::size(kVocab)];
   }
   return out + ".\n";
+}
+
+// Deterministic Chinese prose (UTF-8): `sentences` sentences of 8 two-character words from a
+// 14-word vocabulary, a full stop and line break after every third.
+inline std::string MakeChinese(uint32_t seed, int sentences) {
+  static const char* kWords[] = {"春天", "河流", "山峰", "城市", "灯火", "书页", "秋风",
+                                 "港口", "森林", "星辰", "故事", "花园", "记忆", "远方"};
+  std::mt19937 rng(seed);
+  std::string out;
+  for (int s = 0; s < sentences; ++s) {
+    for (int w = 0; w < 8; ++w) out += kWords[rng() % std::size(kWords)];
+    out += s % 3 == 2 ? "。\n" : "，";
+  }
+  return out;
 }
 
 }  // namespace chuqu::testing
