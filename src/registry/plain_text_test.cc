@@ -18,23 +18,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using chuqu::testing::Latin1;
 using chuqu::testing::MakeChinese;
 using chuqu::testing::MakeText;
 
-// UTF-8 → ISO-8859-1 for code points below U+0100 (the test texts only).
-std::string Latin1(std::string_view utf8) {
-  std::string out;
-  for (size_t i = 0; i < utf8.size(); ++i) {
-    const auto b = static_cast<unsigned char>(utf8[i]);
-    if (b < 0x80) {
-      out += utf8[i];
-    } else {
-      const auto b1 = static_cast<unsigned char>(utf8[++i]);
-      out += static_cast<char>(((b & 0x03) << 6) | (b1 & 0x3F));
-    }
-  }
-  return out;
-}
 
 const char kFrench[] =
     "L'été dernier, à Besançon, la pluie tombait sur les façades grises et les cafés "

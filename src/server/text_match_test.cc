@@ -19,6 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+using chuqu::testing::Latin1;
 using chuqu::testing::MakeChinese;
 using chuqu::testing::MakeText;
 
@@ -29,20 +30,6 @@ const char kFrenchUtf8[] =
     "derrière la cathédrale. Ces lettres, conservées dans une boîte en fer, racontent une "
     "époque où l'on prenait le temps de rêver, de marcher, de regarder passer les bateaux.\n";
 
-// UTF-8 → ISO-8859-1 for code points below U+0100.
-std::string Latin1(std::string_view utf8) {
-  std::string out;
-  for (size_t i = 0; i < utf8.size(); ++i) {
-    const auto b = static_cast<unsigned char>(utf8[i]);
-    if (b < 0x80) {
-      out += utf8[i];
-    } else {
-      const auto b1 = static_cast<unsigned char>(utf8[++i]);
-      out += static_cast<char>(((b & 0x03) << 6) | (b1 & 0x3F));
-    }
-  }
-  return out;
-}
 
 class TextMatchTest : public ::testing::Test {
  protected:

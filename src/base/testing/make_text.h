@@ -3,10 +3,12 @@
 // specified). Test support only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <random>
 #include <string>
+#include <string_view>
 
 namespace chuqu::testing {
 
@@ -33,6 +35,22 @@ inline std::string MakeChinese(uint32_t seed, int sentences) {
   for (int s = 0; s < sentences; ++s) {
     for (int w = 0; w < 8; ++w) out += kWords[rng() % std::size(kWords)];
     out += s % 3 == 2 ? "。\n" : "，";
+  }
+  return out;
+}
+
+// UTF-8 -> ISO-8859-1, for test texts whose code points are all below U+0100 (no checks: a
+// longer sequence would be garbled).
+inline std::string Latin1(std::string_view utf8) {
+  std::string out;
+  for (size_t i = 0; i < utf8.size(); ++i) {
+    const auto b = static_cast<unsigned char>(utf8[i]);
+    if (b < 0x80 || i + 1 == utf8.size()) {
+      out += utf8[i];
+    } else {
+      const auto b1 = static_cast<unsigned char>(utf8[++i]);
+      out += static_cast<char>(((b & 0x03) << 6) | (b1 & 0x3F));
+    }
   }
   return out;
 }
