@@ -7,8 +7,6 @@
 // images/refs/ are indexed; without it only the Kodak images are indexed.
 #include <benchmark/benchmark.h>
 
-#include <time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -19,6 +17,7 @@
 
 #include "index/image_matcher.h"
 #include "media/image_features.h"
+#include "twelve_mp_jpeg.h"
 
 namespace {
 
@@ -37,16 +36,8 @@ struct Fixture {
     if (vips_init("image_match_bench") != 0) std::abort();
     const std::string kodak = std::string(CHUQU_SHARED_DATA) + "/media/images/kodak/";
     // 768 x 512 -> 4000 x 3000 (12.0 MP), JPEG q90, with the image registered beside others.
-    VipsImage* in = vips_image_new_from_file((kodak + "kodim05.png").c_str(), nullptr);
-    VipsImage* big = nullptr;
-    if (in == nullptr ||
-        vips_resize(in, &big, 4000.0 / 768, "vscale", 3000.0 / 512, nullptr) != 0) {
-      std::abort();
-    }
     jpeg = (fs::temp_directory_path() / "chuqu_image_match_bench_12mp.jpg").string();
-    if (vips_jpegsave(big, jpeg.c_str(), "Q", 90, nullptr) != 0) std::abort();
-    g_object_unref(big);
-    g_object_unref(in);
+    chuqu::bench::WriteTwelveMpJpeg(jpeg);
 
     uint64_t id = 0;
     auto add = [&](const std::string& path) {
@@ -70,13 +61,6 @@ Fixture& Get() {
   return *f;
 }
 
-// CPU time of the whole process (libvips decodes in its worker threads).
-double ProcessCpuMs() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
 double Ms(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -85,7 +69,7 @@ void BM_FullMatch12MP(benchmark::State& state) {
   Fixture& f = Get();
   chuqu::media::ImageFeatureTimings sum;
   double search_ms = 0;
-  const double cpu0 = ProcessCpuMs();
+  const double cpu0 = chuqu::bench::ProcessCpuMs();
   chuqu::media::ImageFeatureOptions options = chuqu::media::QueryFeatureOptions();
   options.jpeg_shrink_long_side = static_cast<int>(state.range(0));
   const bool use_pool = state.range(1) != 0;
@@ -114,7 +98,7 @@ void BM_FullMatch12MP(benchmark::State& state) {
     sum.orb_ms += t.orb_ms;
   }
   const double n = static_cast<double>(state.iterations());
-  state.counters["process_cpu_ms"] = (ProcessCpuMs() - cpu0) / n;
+  state.counters["process_cpu_ms"] = (chuqu::bench::ProcessCpuMs() - cpu0) / n;
   state.counters["decode_ms"] = sum.decode_ms / n;
   state.counters["pdq_ms"] = sum.pdq_ms / n;
   state.counters["iscc_ms"] = sum.iscc_ms / n;

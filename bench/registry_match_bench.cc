@@ -8,8 +8,6 @@
 // Command: registry_match_bench --benchmark_min_time=2 --benchmark_repetitions=3
 #include <benchmark/benchmark.h>
 
-#include <time.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -19,6 +17,7 @@
 
 #include "base/task_runner.h"
 #include "registry/registry.h"
+#include "twelve_mp_jpeg.h"
 
 namespace {
 
@@ -40,16 +39,8 @@ struct Fixture {
     if (mkdtemp(tmpl.data()) == nullptr) std::abort();
     dir = tmpl;
     const std::string kodak = std::string(CHUQU_SHARED_DATA) + "/media/images/kodak/";
-    VipsImage* in = vips_image_new_from_file((kodak + "kodim05.png").c_str(), nullptr);
-    VipsImage* big = nullptr;
-    if (in == nullptr ||
-        vips_resize(in, &big, 4000.0 / 768, "vscale", 3000.0 / 512, nullptr) != 0) {
-      std::abort();
-    }
     jpeg = dir + "/query_12mp.jpg";
-    if (vips_jpegsave(big, jpeg.c_str(), "Q", 90, nullptr) != 0) std::abort();
-    g_object_unref(big);
-    g_object_unref(in);
+    chuqu::bench::WriteTwelveMpJpeg(jpeg);
 
     auto r = Registry::Init(dir + "/reg", "bench.example/log");
     if (!r.ok()) std::abort();
@@ -91,20 +82,13 @@ Fixture& Get() {
   return *f;
 }
 
-// CPU time of the whole process (libvips decodes in its worker thread).
-double ProcessCpuMs() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
 void BM_RegistryMatchFile12MP(benchmark::State& state) {
   Fixture& f = Get();
   if (!f.Use(state.range(0) != 0)) {
     state.SkipWithError("cannot reopen the registry");
     return;
   }
-  const double cpu0 = ProcessCpuMs();
+  const double cpu0 = chuqu::bench::ProcessCpuMs();
   for (auto _ : state) {
     auto m = f.registry->MatchFile(f.jpeg);
     if (!m.ok() || m->empty() || (*m)[0].work != f.kodim05) {
@@ -114,7 +98,7 @@ void BM_RegistryMatchFile12MP(benchmark::State& state) {
     benchmark::DoNotOptimize(m);
   }
   state.counters["process_cpu_ms"] =
-      (ProcessCpuMs() - cpu0) / static_cast<double>(state.iterations());
+      (chuqu::bench::ProcessCpuMs() - cpu0) / static_cast<double>(state.iterations());
   state.counters["works"] = static_cast<double>(f.works);
 }
 // Arg: 0 = one thread (the server's default), 1 = with a one-worker pool (`chuqu match`).
