@@ -149,13 +149,14 @@ Detected DetectBytes(std::string_view head) {
   return d;
 }
 
-Result<Detected> DetectMedia(const std::string& path) {
-  CHUQU_ASSIGN_OR_RETURN(uint64_t size, CheckRegularFile(path));
-  if (size == 0) return Status::InvalidArgument("file is empty (0 bytes)");
+namespace {
+
+// DetectMedia's tail: the sniffed prefix of the content and the name it came under.
+Result<Detected> DetectHead(std::string_view head, std::string_view name) {
   if (Cookie() == nullptr) {
     return Status::Internal("libmagic could not load its database (is libmagic-mgc installed?)");
   }
-  CHUQU_ASSIGN_OR_RETURN(std::string head, ReadPrefix(path, kSniffBytes));
+  head = head.substr(0, kSniffBytes);
   if (head.size() == kSniffBytes) {
     // Do not let a UTF-8 sequence cut by the sniff window make text look binary.
     size_t i = head.size();
@@ -164,16 +165,30 @@ Result<Detected> DetectMedia(const std::string& path) {
       --i;
       ++back;
     }
-    if (i > 0 && static_cast<uint8_t>(head[i - 1]) >= 0xC0) head.resize(i - 1);
+    if (i > 0 && static_cast<uint8_t>(head[i - 1]) >= 0xC0) head = head.substr(0, i - 1);
   }
   Detected d = DetectBytes(head);
-  const std::string ext = LowerExtension(path);
+  const std::string ext = LowerExtension(std::string(name));
   for (const ExtensionRule& rule : kExtensions) {
     if (rule.ext == ext && !Accepts(rule, d.mime)) {
       return Status::InvalidArgument("named ." + ext + " but the content is " + d.description);
     }
   }
   return d;
+}
+
+}  // namespace
+
+Result<Detected> DetectMedia(const std::string& path) {
+  CHUQU_ASSIGN_OR_RETURN(uint64_t size, CheckRegularFile(path));
+  if (size == 0) return Status::InvalidArgument("file is empty (0 bytes)");
+  CHUQU_ASSIGN_OR_RETURN(std::string head, ReadPrefix(path, kSniffBytes));
+  return DetectHead(head, path);
+}
+
+Result<Detected> DetectMediaBytes(std::string_view bytes, std::string_view file_name) {
+  if (bytes.empty()) return Status::InvalidArgument("file is empty (0 bytes)");
+  return DetectHead(bytes, file_name);
 }
 
 }  // namespace chuqu::media

@@ -31,6 +31,10 @@ struct Detected {
 // the content (kInvalidArgument, "named .png but the content is a PDF document").
 Result<Detected> DetectMedia(const std::string& path);
 
+// DetectMedia of a file named `file_name` holding `bytes` (an upload), from memory: the same
+// result and the same errors, with file_name for the extension check.
+Result<Detected> DetectMediaBytes(std::string_view bytes, std::string_view file_name);
+
 // Content detection only (no extension check), for bytes already in memory.
 Detected DetectBytes(std::string_view head);
 

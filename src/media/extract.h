@@ -32,6 +32,9 @@ struct Content {
   std::array<uint8_t, 1024> grey32{};        // kImage: iscc-sdk normalised pixels
   std::vector<int32_t> chromaprint;          // kAudio: raw fingerprint
   std::vector<VideoFrameSignature> frames;   // kVideo
+  // kImage with ExtractOptions::image_rgb_long_side: the image's sRGB pixels from the decode
+  // that gave grey32 (see IsccImageDecode::rgb; empty if the image is larger).
+  RgbImage rgb;
 };
 
 struct ExtractOptions {
@@ -40,6 +43,9 @@ struct ExtractOptions {
   // false: an image is identified (type, mime, title) but not decoded, and grey32 is left
   // zero for the caller to fill (a match query takes it from its own shrink-on-load decode).
   bool image_pixels = true;
+  // > 0 with image_pixels: Content::rgb as DecodeImageRgb with max_long_side = this gives it,
+  // from the same decode as grey32, so a registration decodes its image once.
+  int image_rgb_long_side = 0;
   AudioOptions audio;
   VideoOptions video;
 };
@@ -54,6 +60,18 @@ Result<Content> Extract(const std::string& path, const ExtractOptions& options =
 // bytes the Content is the same (mime "text/plain", no title). Errors: empty or blank text,
 // undecodable bytes, more than options.text.max_file_bytes — with Extract's messages.
 Result<Content> ExtractPlainTextBytes(std::string_view bytes, const ExtractOptions& options = {});
+
+// True if `bytes`, uploaded as a file named `file_name`, is an image ExtractImageBytes reads
+// from memory: detected as an image (DetectMediaBytes, extension check included) in a format
+// photos come in (PNG, JPEG, GIF, WebP, TIFF, HEIF/AVIF, JPEG XL, JPEG 2000) that libvips
+// loads from memory. Other images (e.g. SVG, PSD, PPM) take Extract on a file.
+bool IsImageBytes(std::string_view bytes, std::string_view file_name);
+
+// Extract of a file named `file_name` holding `bytes`, for bytes that pass IsImageBytes, from
+// memory (borrowed for the call): the same Content and the same errors (a truncated or corrupt
+// image, a decompression bomb), without a file. Other bytes: kInvalidArgument.
+Result<Content> ExtractImageBytes(std::string_view bytes, std::string_view file_name,
+                                  const ExtractOptions& options = {});
 
 // iscc-sdk's fallback Meta-Code name when a file has no title (text_name_from_uri): the
 // file name without directory and extension, '-' and '_' replaced by spaces.

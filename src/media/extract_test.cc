@@ -170,3 +170,168 @@ TEST(IsUtf8PlainText, TextCharactersOnly) {
 
 }  // namespace
 }  // namespace chuqu::media
+
+#include <vips/vips.h>
+
+#include "media/file.h"
+
+namespace chuqu::media {
+namespace {
+
+// Images of every shape the registration decode handles: RGB, alpha, grey (+alpha), 16-bit,
+// palette, EXIF-rotated, with an XMP title, from the shared data and generated here.
+std::vector<std::string> ImagesDecodedOnce() {
+  std::vector<std::string> paths;
+  const std::string shared = std::string(CHUQU_SHARED_DATA) + "/media/images/";
+  for (const char* name : {"kodak/kodim01.png", "kodak/kodim23.png", "wikimedia-commons/wp001.jpg",
+                           "wikimedia-commons/wp002.jpg", "wikimedia-commons/wp007.jpg"}) {
+    if (std::filesystem::exists(shared + name)) paths.push_back(shared + name);
+  }
+  const std::string dir = TestDir() + "/once_";
+  const std::pair<const char*, const char*> ffmpeg[] = {
+      {"rgba.png", "-vf format=rgba,colorchannelmixer=aa=0.6"},
+      {"grey.png", "-pix_fmt gray"},
+      {"greyalpha.png", "-vf format=ya8"},
+      {"grey16.png", "-pix_fmt gray16be"},
+      {"rgb48.png", "-pix_fmt rgb48be"},
+      {"palette.gif", ""},
+      {"q75.jpg", "-q:v 5"},
+      {"lossy.webp", "-c:v libwebp"},
+      {"deflate.tiff", "-compression_algo deflate"},
+      {"still.jp2", "-c:v libopenjpeg"},
+  };
+  for (const auto& [name, args] : ffmpeg) {
+    const std::string path = dir + name;
+    if (Shell("ffmpeg -nostdin -y -f lavfi -i testsrc=size=160x120 " + std::string(args) +
+              " -frames:v 1 " + path)) {
+      paths.push_back(path);
+    } else {
+      ADD_FAILURE() << "ffmpeg could not make " << name;
+    }
+  }
+  // EXIF orientation 6 and an XMP title, written by libvips.
+  VipsImage* src = vips_image_new_from_file((dir + "q75.jpg").c_str(), nullptr);
+  if (src != nullptr) {
+    VipsImage* copy = nullptr;
+    if (vips_copy(src, &copy, nullptr) == 0) {
+      vips_image_set_int(copy, "orientation", 6);
+      static const char kXmp[] =
+          "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/"
+          "02/22-rdf-syntax-ns#\"><rdf:Description xmlns:dc=\"http://purl.org/dc/elements/1.1/"
+          "\"><dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">Rotated title</rdf:li>"
+          "</rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta>";
+      vips_image_set_blob_copy(copy, "xmp-data", kXmp, sizeof(kXmp) - 1);
+      if (vips_jpegsave(copy, (dir + "rotated.jpg").c_str(), nullptr) == 0) {
+        paths.push_back(dir + "rotated.jpg");
+      }
+      g_object_unref(copy);
+    }
+    g_object_unref(src);
+  }
+  vips_error_clear();
+  return paths;
+}
+
+std::string Bytes(const std::string& path) {
+  Result<std::string> b = ReadPrefix(path, 1 << 30);
+  return b.ok() ? *b : "";
+}
+
+// A registration decodes its image once (ExtractOptions::image_rgb_long_side): the ISCC pixels
+// are bit for bit those of IsccImagePixels (the conformant iscc-sdk pipeline), the RGB pixels
+// those of DecodeImageRgb, the title that of ImageTitle — from a file and from memory alike.
+TEST(ExtractImage, DecodedOnceGivesWhatEachDecoderGives) {
+  const std::vector<std::string> paths = ImagesDecodedOnce();
+  ASSERT_GE(paths.size(), 11u);
+  bool saw_title = false;
+  for (const std::string& path : paths) {
+    SCOPED_TRACE(path);
+    Result<std::array<uint8_t, 1024>> iscc = IsccImagePixels(path);
+    ImageDecodeOptions decode;
+    decode.max_long_side = 8192;
+    Result<RgbImage> rgb = DecodeImageRgb(path, decode);
+    ASSERT_TRUE(iscc.ok()) << iscc.status().ToString();
+    ASSERT_TRUE(rgb.ok()) << rgb.status().ToString();
+    const std::string title = ImageTitle(path);
+    saw_title |= title == "Rotated title";
+    if (path.ends_with("rotated.jpg")) {  // orientation 6 applied
+      EXPECT_EQ(rgb->width, 120);
+      EXPECT_EQ(rgb->height, 160);
+    }
+
+    ExtractOptions options;
+    options.image_rgb_long_side = 8192;
+    const std::string bytes = Bytes(path);
+    const std::string name = std::filesystem::path(path).filename().string();
+    ASSERT_TRUE(IsImageBytes(bytes, name));
+    Result<Content> file = Extract(path, options);
+    Result<Content> mem = ExtractImageBytes(bytes, name, options);
+    for (Result<Content>* c : {&file, &mem}) {
+      ASSERT_TRUE(c->ok()) << c->status().ToString();
+      Content& content = **c;
+      EXPECT_EQ(content.type, ContentType::kImage);
+      EXPECT_EQ(content.grey32, *iscc);
+      EXPECT_EQ(content.rgb.width, rgb->width);
+      EXPECT_EQ(content.rgb.height, rgb->height);
+      EXPECT_TRUE(content.rgb.rgb == rgb->rgb);
+      EXPECT_EQ(content.title, title);
+    }
+    EXPECT_EQ(mem->mime, file->mime);
+
+    // Larger than the RGB bound: the ISCC pixels still come, the RGB is left to the caller.
+    options.image_rgb_long_side = 16;
+    Result<Content> big = ExtractImageBytes(bytes, name, options);
+    ASSERT_TRUE(big.ok());
+    EXPECT_EQ(big->grey32, *iscc);
+    EXPECT_TRUE(big->rgb.rgb.empty());
+    // Without pixels (a match query decodes its own): identified and titled only.
+    options.image_pixels = false;
+    Result<Content> bare = ExtractImageBytes(bytes, name, options);
+    ASSERT_TRUE(bare.ok());
+    EXPECT_EQ(bare->type, ContentType::kImage);
+    EXPECT_EQ(bare->title, title);
+  }
+  EXPECT_TRUE(saw_title);
+}
+
+TEST(ExtractImage, BadBytesFailAsTheFileDoes) {
+  const std::string png = TestDir() + "/bad_src.png";
+  ASSERT_TRUE(Shell("ffmpeg -nostdin -y -f lavfi -i testsrc=size=320x240 -frames:v 1 " + png));
+  const std::string bytes = Bytes(png);
+  // Truncated: the same error as the file's, nothing half-decoded.
+  const std::string cut = bytes.substr(0, bytes.size() / 2);
+  Result<Content> cut_file = Extract(WriteFile("cut.png", cut));
+  Result<Content> cut_mem = ExtractImageBytes(cut, "cut.png");
+  ASSERT_FALSE(cut_file.ok());
+  ASSERT_FALSE(cut_mem.ok());
+  EXPECT_EQ(cut_mem.status().code(), cut_file.status().code());
+  // And a truncated JPEG shrunk on load (a match query's decode), from memory as from a file:
+  // libvips 8.14's thumbnail of a buffer needs fail_on in the loader's options too.
+  const std::string jpg = TestDir() + "/bad_src.jpg";
+  ASSERT_TRUE(Shell("ffmpeg -nostdin -y -f lavfi -i testsrc=size=320x240 -frames:v 1 " + jpg));
+  const std::string jpeg_cut = Bytes(jpg).substr(0, Bytes(jpg).size() / 2);
+  ImageDecodeOptions small;
+  small.max_long_side = 100;
+  EXPECT_FALSE(DecodeImageRgb(WriteFile("cut.jpg", jpeg_cut), small).ok());
+  Result<RgbImage> cut_thumb = DecodeImageRgbFromBuffer(
+      {reinterpret_cast<const uint8_t*>(jpeg_cut.data()), jpeg_cut.size()}, small);
+  EXPECT_FALSE(cut_thumb.ok());
+  // A decompression bomb is refused before decoding.
+  ExtractOptions tiny;
+  tiny.image.max_pixels = 1000;
+  EXPECT_EQ(ExtractImageBytes(bytes, "x.png", tiny).status().code(),
+            StatusCode::kResourceExhausted);
+  // Not images, or named as something else: not taken from memory, and refused if asked.
+  EXPECT_FALSE(IsImageBytes(bytes, "photo.pdf"));
+  EXPECT_EQ(ExtractImageBytes(bytes, "photo.pdf").status().message(),
+            "named .pdf but the content is a PNG image");
+  EXPECT_FALSE(IsImageBytes("just some words\n", "a.txt"));
+  EXPECT_FALSE(IsImageBytes("", "a.png"));
+  EXPECT_EQ(ExtractImageBytes("", "a.png").status().message(), "file is empty (0 bytes)");
+  Result<Content> text = ExtractImageBytes("just some words\n", "a");
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(text.status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace chuqu::media

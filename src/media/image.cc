@@ -119,16 +119,20 @@ Result<VipsImagePtr> ToSrgb8(VipsImagePtr image, bool autorotate, bool keep_alph
     image.reset(out);
   }
   bands = vips_image_get_bands(image.get());
-  if (bands == 4 && !keep_alpha) {
-    VipsArrayDouble* white = vips_array_double_newv(3, 255.0, 255.0, 255.0);
-    int r = vips_flatten(image.get(), &out, "background", white, "max_alpha", 255.0, nullptr);
-    vips_area_unref(VIPS_AREA(white));
-    if (r != 0) return VipsError("cannot flatten alpha");
+  if (bands == 4 && !keep_alpha) return FlattenOnWhite(std::move(image));
+  return image;
+}
+
+Result<VipsImagePtr> FlattenOnWhite(VipsImagePtr image) {
+  VipsImage* out = nullptr;
+  VipsArrayDouble* white = vips_array_double_newv(3, 255.0, 255.0, 255.0);
+  int r = vips_flatten(image.get(), &out, "background", white, "max_alpha", 255.0, nullptr);
+  vips_area_unref(VIPS_AREA(white));
+  if (r != 0) return VipsError("cannot flatten alpha");
+  image.reset(out);
+  if (vips_image_get_format(image.get()) != VIPS_FORMAT_UCHAR) {
+    if (vips_cast_uchar(image.get(), &out, nullptr) != 0) return VipsError("bad image");
     image.reset(out);
-    if (vips_image_get_format(image.get()) != VIPS_FORMAT_UCHAR) {
-      if (vips_cast_uchar(image.get(), &out, nullptr) != 0) return VipsError("bad image");
-      image.reset(out);
-    }
   }
   return image;
 }
@@ -181,9 +185,12 @@ Result<RgbImage> Decode(const std::string& path, std::span<const uint8_t> bytes,
     int r = bytes.empty()
                 ? vips_thumbnail(path.c_str(), &thumb, n, "height", n, "size", VIPS_SIZE_DOWN,
                                  "fail_on", VIPS_FAIL_ON_TRUNCATED, nullptr)
+                // libvips 8.14 does not pass thumbnail's fail_on to a buffer's loader (a
+                // truncated JPEG decoded grey), so the loader is also given it as an option.
                 : vips_thumbnail_buffer(const_cast<uint8_t*>(bytes.data()), bytes.size(), &thumb,
                                         n, "height", n, "size", VIPS_SIZE_DOWN, "fail_on",
-                                        VIPS_FAIL_ON_TRUNCATED, nullptr);
+                                        VIPS_FAIL_ON_TRUNCATED, "option_string",
+                                        "fail_on=truncated", nullptr);
     if (r != 0) return internal::VipsError("cannot decode image");
     image.reset(thumb);
     rotated = true;

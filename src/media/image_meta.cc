@@ -126,6 +126,27 @@ std::string IptcTitle(std::string_view iptc) {
   return "";
 }
 
+namespace internal {
+
+std::string ImageTitleOf(VipsImage* image) {
+  const void* data = nullptr;
+  size_t len = 0;
+  if (vips_image_get_typeof(image, "xmp-data") != 0 &&
+      vips_image_get_blob(image, "xmp-data", &data, &len) == 0) {
+    std::string t = XmpTitle(std::string_view(static_cast<const char*>(data), len));
+    if (!t.empty()) return t;
+  }
+  if (vips_image_get_typeof(image, "iptc-data") != 0 &&
+      vips_image_get_blob(image, "iptc-data", &data, &len) == 0) {
+    std::string t = IptcTitle(std::string_view(static_cast<const char*>(data), len));
+    if (!t.empty()) return t;
+  }
+  vips_error_clear();
+  return "";
+}
+
+}  // namespace internal
+
 std::string ImageTitle(const std::string& path) {
   if (!internal::EnsureVips().ok()) return "";
   internal::VipsImagePtr image(vips_image_new_from_file(path.c_str(), nullptr));
@@ -133,20 +154,7 @@ std::string ImageTitle(const std::string& path) {
     vips_error_clear();
     return "";
   }
-  const void* data = nullptr;
-  size_t len = 0;
-  if (vips_image_get_typeof(image.get(), "xmp-data") != 0 &&
-      vips_image_get_blob(image.get(), "xmp-data", &data, &len) == 0) {
-    std::string t = XmpTitle(std::string_view(static_cast<const char*>(data), len));
-    if (!t.empty()) return t;
-  }
-  if (vips_image_get_typeof(image.get(), "iptc-data") != 0 &&
-      vips_image_get_blob(image.get(), "iptc-data", &data, &len) == 0) {
-    std::string t = IptcTitle(std::string_view(static_cast<const char*>(data), len));
-    if (!t.empty()) return t;
-  }
-  vips_error_clear();
-  return "";
+  return internal::ImageTitleOf(image.get());
 }
 
 }  // namespace chuqu::media

@@ -230,35 +230,112 @@ std::array<uint8_t, 1024> IsccImagePixelsFromRgba(std::span<const uint8_t> rgba,
                    });
 }
 
+namespace {
+
+using RowFn = std::function<void(int, const uint8_t*)>;
+
+// Rows [y0, y1) of an opened image, decoded on the calling thread a strip at a time.
+class RowReader {
+ public:
+  explicit RowReader(VipsImage* image)
+      : width_(vips_image_get_width(image)),
+        region_(vips_region_new(image), [](VipsRegion* r) { g_object_unref(r); }) {}
+
+  Status Read(int y0, int y1, const RowFn& fn) {
+    if (!region_) return internal::VipsError("cannot read image");
+    constexpr int kStripRows = 64;
+    for (int y = y0; y < y1; y += kStripRows) {
+      VipsRect rect{0, y, width_, std::min(kStripRows, y1 - y)};
+      if (vips_region_prepare(region_.get(), &rect) != 0) {
+        return internal::VipsError("cannot decode image");
+      }
+      for (int r = 0; r < rect.height; ++r) {
+        fn(y + r, reinterpret_cast<const uint8_t*>(VIPS_REGION_ADDR(region_.get(), 0, y + r)));
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  int width_;
+  std::unique_ptr<VipsRegion, void (*)(VipsRegion*)> region_;
+};
+
+// An image as ToSrgb8 with keep_alpha gives it: its bands (3 or 4).
+Result<int> SrgbBands(VipsImage* image) {
+  const int bands = vips_image_get_bands(image);
+  if (bands != 3 && bands != 4) return Status::Unsupported("unexpected number of image bands");
+  return bands;
+}
+
+// The ISCC pixels streamed from an image as ToSrgb8 with keep_alpha gives it.
+Result<std::array<uint8_t, 1024>> StreamedPixels(VipsImage* image, bool trim_border) {
+  CHUQU_ASSIGN_OR_RETURN(const int bands, SrgbBands(image));
+  RowReader reader(image);
+  Status failure;
+  auto rows = [&](int y0, int y1, const RowFn& fn) {
+    if (failure.ok()) failure = reader.Read(y0, y1, fn);
+  };
+  std::array<uint8_t, 1024> pixels = Normalize(vips_image_get_width(image),
+                                               vips_image_get_height(image), bands, trim_border,
+                                               rows);
+  if (!failure.ok()) return failure;
+  return pixels;
+}
+
+}  // namespace
+
 Result<std::array<uint8_t, 1024>> IsccImagePixels(const std::string& path,
                                                   const IsccImageOptions& options) {
   using internal::VipsImagePtr;
   CHUQU_ASSIGN_OR_RETURN(VipsImagePtr image, internal::OpenImage(path, {}, options.max_pixels));
   CHUQU_ASSIGN_OR_RETURN(image, internal::ToSrgb8(std::move(image), true, true));
+  return StreamedPixels(image.get(), options.trim_border);
+}
+
+Result<IsccImageDecode> DecodeIsccImage(const std::string& path, std::span<const uint8_t> bytes,
+                                        const IsccImageOptions& options, int rgb_long_side) {
+  using internal::VipsImagePtr;
+  CHUQU_ASSIGN_OR_RETURN(VipsImagePtr image, internal::OpenImage(path, bytes, options.max_pixels));
+  IsccImageDecode out;
+  out.title = internal::ImageTitleOf(image.get());
+  CHUQU_ASSIGN_OR_RETURN(image, internal::ToSrgb8(std::move(image), true, true));
   const int width = vips_image_get_width(image.get());
   const int height = vips_image_get_height(image.get());
-  const int bands = vips_image_get_bands(image.get());
-  if (bands != 3 && bands != 4) return Status::Unsupported("unexpected number of image bands");
-  std::unique_ptr<VipsRegion, void (*)(VipsRegion*)> region(
-      vips_region_new(image.get()), [](VipsRegion* r) { g_object_unref(r); });
-  if (!region) return internal::VipsError("cannot read image");
-  Status failure;
-  constexpr int kStripRows = 64;
-  auto rows = [&](int y0, int y1, const std::function<void(int, const uint8_t*)>& fn) {
-    for (int y = y0; y < y1 && failure.ok(); y += kStripRows) {
-      VipsRect rect{0, y, width, std::min(kStripRows, y1 - y)};
-      if (vips_region_prepare(region.get(), &rect) != 0) {
-        failure = internal::VipsError("cannot decode image");
-        return;
-      }
-      for (int r = 0; r < rect.height; ++r) {
-        fn(y + r, reinterpret_cast<const uint8_t*>(VIPS_REGION_ADDR(region.get(), 0, y + r)));
-      }
-    }
-  };
-  std::array<uint8_t, 1024> pixels = Normalize(width, height, bands, options.trim_border, rows);
-  if (!failure.ok()) return failure;
-  return pixels;
+  if (rgb_long_side <= 0 || std::max(width, height) > rgb_long_side) {
+    CHUQU_ASSIGN_OR_RETURN(out.pixels, StreamedPixels(image.get(), options.trim_border));
+    return out;
+  }
+  // Small enough to hold: every row once, then the ISCC pixels and the RGB from that copy.
+  CHUQU_ASSIGN_OR_RETURN(const int bands, SrgbBands(image.get()));
+  const size_t row_bytes = static_cast<size_t>(width) * bands;
+  std::vector<uint8_t> pixels(row_bytes * height);
+  CHUQU_RETURN_IF_ERROR(RowReader(image.get()).Read(0, height, [&](int y, const uint8_t* row) {
+    std::copy(row, row + row_bytes, pixels.begin() + static_cast<ptrdiff_t>(row_bytes * y));
+  }));
+  image.reset();
+  out.pixels = Normalize(width, height, bands, options.trim_border,
+                         [&](int y0, int y1, const RowFn& fn) {
+                           for (int y = y0; y < y1; ++y) fn(y, &pixels[row_bytes * y]);
+                         });
+  out.rgb.width = width;
+  out.rgb.height = height;
+  if (bands == 3) {
+    out.rgb.rgb = std::move(pixels);
+    return out;
+  }
+  // Alpha: composited by libvips exactly as DecodeImageRgb composites it.
+  VipsImagePtr rgba(vips_image_new_from_memory(pixels.data(), pixels.size(), width, height, 4,
+                                               VIPS_FORMAT_UCHAR));
+  if (!rgba) return internal::VipsError("cannot read image");
+  CHUQU_ASSIGN_OR_RETURN(VipsImagePtr flat, internal::FlattenOnWhite(std::move(rgba)));
+  out.rgb.rgb.resize(static_cast<size_t>(width) * height * 3);
+  size_t y_out = 0;
+  CHUQU_RETURN_IF_ERROR(RowReader(flat.get()).Read(0, height, [&](int, const uint8_t* row) {
+    std::copy(row, row + static_cast<size_t>(width) * 3,
+              out.rgb.rgb.begin() + static_cast<ptrdiff_t>(y_out++ * width * 3));
+  }));
+  return out;
 }
 
 }  // namespace chuqu::media

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chuqu/status.h"
+#include "media/image.h"
 
 namespace chuqu::media {
 
@@ -29,6 +30,23 @@ struct IsccImageOptions {
 // The 1024 grey pixels (row-major) for GenImageCode. Errors as DecodeImageRgb.
 Result<std::array<uint8_t, 1024>> IsccImagePixels(const std::string& path,
                                                   const IsccImageOptions& options = {});
+
+// An image decoded once for all of a registration's codes (Extract with
+// ExtractOptions::image_rgb_long_side): its ISCC pixels, the title in its metadata and, when
+// its long side is at most `rgb_long_side`, its sRGB pixels for PDQ and local features.
+struct IsccImageDecode {
+  std::array<uint8_t, 1024> pixels{};  // exactly IsccImagePixels
+  // Exactly DecodeImageRgb with max_long_side = rgb_long_side. Empty if rgb_long_side is 0 or
+  // the image is larger (DecodeImageRgb then shrinks on load, which the ISCC pixels must not,
+  // so the caller decodes it again).
+  RgbImage rgb;
+  std::string title;  // exactly ImageTitle
+};
+
+// From the file at `path`, or from `bytes` when not empty (borrowed for the call). Errors as
+// DecodeImageRgb. Memory: with rgb, the whole image (4 bytes a pixel) once.
+Result<IsccImageDecode> DecodeIsccImage(const std::string& path, std::span<const uint8_t> bytes,
+                                        const IsccImageOptions& options, int rgb_long_side);
 
 // The same from RGBA pixels in memory (R,G,B,A interleaved, row-major).
 // REQUIRES: rgba.size() == 4 * width * height, width > 0, height > 0.

@@ -37,4 +37,11 @@ Result<VipsImagePtr> OpenImage(const std::string& path, std::span<const uint8_t>
 // flattened onto white.
 Result<VipsImagePtr> ToSrgb8(VipsImagePtr image, bool autorotate, bool keep_alpha);
 
+// An 8-bit sRGB image with alpha (4 bands) composited onto white, as ToSrgb8 without
+// keep_alpha does it.
+Result<VipsImagePtr> FlattenOnWhite(VipsImagePtr image);
+
+// ImageTitle (image_meta.h) of an opened image: its header's XMP / IPTC, "" if none.
+std::string ImageTitleOf(VipsImage* image);
+
 }  // namespace chuqu::media::internal
