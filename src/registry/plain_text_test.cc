@@ -12,6 +12,7 @@
 #include "media/detect.h"
 #include "media/extract.h"
 #include "registry/registry.h"
+#include "registry/testing/same_results.h"
 
 namespace chuqu::registry {
 namespace {
@@ -21,6 +22,8 @@ namespace fs = std::filesystem;
 using chuqu::testing::Latin1;
 using chuqu::testing::MakeChinese;
 using chuqu::testing::MakeText;
+using testing::ExpectSameFingerprints;
+using testing::ExpectSameMatches;
 
 
 const char kFrench[] =
@@ -54,41 +57,6 @@ class PlainTextTest : public ::testing::Test {
   std::unique_ptr<Registry> reg_;
   PartyKey alice_;
 };
-
-// Everything a fingerprint contributes to an entry (body and blobs), plus the query text.
-void ExpectSameFingerprints(const Fingerprints& a, const Fingerprints& b) {
-  EXPECT_EQ(a.media, b.media);
-  EXPECT_EQ(a.mime, b.mime);
-  EXPECT_EQ(a.sha256, b.sha256);
-  EXPECT_EQ(a.size, b.size);
-  EXPECT_EQ(a.iscc, b.iscc);
-  EXPECT_EQ(a.meta_code, b.meta_code);
-  EXPECT_EQ(a.content_code, b.content_code);
-  EXPECT_EQ(a.data_code, b.data_code);
-  EXPECT_EQ(a.instance_code, b.instance_code);
-  EXPECT_EQ(a.query_text, b.query_text);
-  EXPECT_EQ(a.text.has_value(), b.text.has_value());
-  const std::string party(64, 'a');
-  Result<WorkEntryBody> ea = MakeWorkEntryBody(party, a, {});
-  Result<WorkEntryBody> eb = MakeWorkEntryBody(party, b, {});
-  ASSERT_TRUE(ea.ok()) << ea.status().ToString();
-  ASSERT_TRUE(eb.ok()) << eb.status().ToString();
-  EXPECT_EQ(ea->body.dump(), eb->body.dump());
-  EXPECT_EQ(ea->blobs, eb->blobs);
-}
-
-void ExpectSameMatches(const std::vector<Match>& a, const std::vector<Match>& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    SCOPED_TRACE(i);
-    EXPECT_EQ(a[i].work, b[i].work);
-    EXPECT_EQ(a[i].media, b[i].media);
-    EXPECT_EQ(a[i].score, b[i].score);  // bit-equal: the same computation on the same text
-    EXPECT_EQ(a[i].evidence.dump(), b[i].evidence.dump());
-    EXPECT_EQ(a[i].first.index, b[i].first.index);
-    EXPECT_EQ(a[i].first.party, b[i].first.party);
-  }
-}
 
 TEST_F(PlainTextTest, SameFingerprintsAsTheFile) {
   const std::vector<std::pair<std::string, std::string>> cases = {

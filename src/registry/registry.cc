@@ -61,6 +61,19 @@ Status CheckIdempotencyKey(std::string_view key) {
   return Status::InvalidArgument("Idempotency-Key must be 1 to 128 printable ASCII characters");
 }
 
+// Where a work's content comes from: the file at `name`, or, when `bytes` is not empty, an
+// upload held in memory under the file name `name` (an image: media::IsImageBytes).
+struct Source {
+  std::string name;
+  std::string_view bytes;
+};
+
+// Fingerprints of a source (defined with the other fingerprint code at the end of this file).
+// `query`: for a match, `runner`: MatcherOptions::runner.
+Result<Fingerprints> FingerprintSource(const Source& source, bool query,
+                                       TaskRunner* runner = nullptr);
+Result<Fingerprints> FingerprintPlainTextBytes(std::string_view bytes, std::string_view file_name);
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -1168,6 +1181,14 @@ Result<RegisterResult> Registry::RegisterPlainText(const PartyKey& actor, std::s
   return impl_->Register(actor, fp, DefaultedInfo(info, fp, file_name), idempotency_key);
 }
 
+Result<RegisterResult> Registry::RegisterImage(const PartyKey& actor, std::string_view bytes,
+                                               std::string_view file_name, const WorkInfo& info,
+                                               std::string_view idempotency_key) {
+  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp,
+                         FingerprintSource({std::string(file_name), bytes}, /*query=*/false));
+  return impl_->Register(actor, fp, DefaultedInfo(info, fp, file_name), idempotency_key);
+}
+
 Result<RegisterResult> Registry::RegisterFingerprints(const PartyKey& actor,
                                                       const Fingerprints& fp,
                                                       const WorkInfo& info,
@@ -1264,15 +1285,17 @@ Result<WorkRecord> Registry::GetWork(uint64_t work) const {
   return r;
 }
 
-namespace {
-Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query,
-                                        TaskRunner* runner = nullptr);
-Result<Fingerprints> FingerprintPlainTextBytes(std::string_view bytes, std::string_view file_name);
-}  // namespace
-
 Result<std::vector<Match>> Registry::MatchFile(const std::string& path) const {
-  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintFileFor(path, /*query=*/true,
-                                                             impl_->options.matcher.runner));
+  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintSource({path, {}}, /*query=*/true,
+                                                            impl_->options.matcher.runner));
+  return MatchFingerprints(fp);
+}
+
+Result<std::vector<Match>> Registry::MatchImage(std::string_view bytes,
+                                                std::string_view file_name) const {
+  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp,
+                         FingerprintSource({std::string(file_name), bytes}, /*query=*/true,
+                                           impl_->options.matcher.runner));
   return MatchFingerprints(fp);
 }
 
@@ -1420,22 +1443,36 @@ Result<Fingerprints> FingerprintPlainTextBytes(std::string_view bytes, std::stri
   return fp;
 }
 
-// `query`: for MatchFile — more local image features than a registration stores, and an image
+// `query`: for a match — more local image features than a registration stores, and an image
 // decoded once, shrunk on load (a 12-MP JPEG at 1/4), for all its codes: they only have to be
-// near the registered ones, which come from the full decode. `runner`: MatcherOptions::runner.
-Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query, TaskRunner* runner) {
+// near the registered ones, which come from the full decode. A registration decodes its image
+// once too, at full size (up to 8192 pixels a side), for its ISCC, PDQ and local features.
+Result<Fingerprints> FingerprintSource(const Source& source, bool query, TaskRunner* runner) {
+  const std::string& path = source.name;
+  const bool in_memory = !source.bytes.empty();
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(source.bytes.data()),
+                                       source.bytes.size());
   media::ExtractOptions extract_options;
   extract_options.image_pixels = !query;
-  Result<media::Content> content = media::Extract(path, extract_options);
+  // PDQ of the registered work from (nearly) all pixels, from the same decode as its ISCC.
+  constexpr int kRegisteredLongSide = 8192;
+  if (!query) extract_options.image_rgb_long_side = kRegisteredLongSide;
+  Result<media::Content> content =
+      in_memory ? media::ExtractImageBytes(source.bytes, path, extract_options)
+                : media::Extract(path, extract_options);
   if (!content.ok()) {
     return Status(content.status().code(), path + ": " + content.status().message());
   }
   Fingerprints fp;
-  // Data, Instance and SHA-256 over the bytes, streamed.
+  // Data, Instance and SHA-256 over the bytes, streamed from a file.
   auto hash_bytes = [&]() -> Status {
+    ByteCodes codes;
+    if (in_memory) {
+      codes.Update(bytes);
+      return codes.Finish(fp);
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) return Status::IOError(path + ": cannot open for reading");
-    ByteCodes codes;
     std::vector<uint8_t> buf(1 << 20);
     while (in) {
       in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
@@ -1449,8 +1486,8 @@ Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query, Tas
   const media::ContentType type = content->type;
   if (type != media::ContentType::kImage) CHUQU_RETURN_IF_ERROR(hash_bytes());
 
-  // An image: decoded once; its PDQ dihedrals beside its local features (image-local matcher,
-  // in a frame of decode_long_side pixels as the matcher's operating point was calibrated:
+  // An image: its PDQ dihedrals beside its local features (image-local matcher, in a frame of
+  // decode_long_side pixels as the matcher's operating point was calibrated:
   // docs/benchmarks.md "Image copy detection"), and with a runner all that beside hash_bytes.
   Result<pdq::PdqDihedralResult> pdq = Status::Unsupported("not an image");
   Result<index::ImageFingerprint> local = Status::Unsupported("not an image");
@@ -1461,8 +1498,14 @@ Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query, Tas
           query ? media::QueryFeatureOptions() : media::ImageFeatureOptions{};
       fo.runner = runner;
       media::ImageDecodeOptions io = media::DecodeOptionsFor(fo);
-      if (!query) io.max_long_side = 8192;  // PDQ of the registered work from (nearly) all pixels
-      Result<media::RgbImage> img = media::DecodeImageRgb(path, io);
+      if (!query) io.max_long_side = kRegisteredLongSide;
+      Result<media::RgbImage> img = Status::Unsupported("not decoded");
+      if (!content->rgb.rgb.empty()) {
+        img = std::move(content->rgb);  // decoded with the ISCC pixels
+      } else {
+        img = in_memory ? media::DecodeImageRgbFromBuffer(bytes, io)
+                        : media::DecodeImageRgb(path, io);
+      }
       if (!img.ok()) {
         // A query has no other source for its ISCC pixels; a registration keeps its codes.
         if (query) return Status(img.status().code(), path + ": " + img.status().message());
@@ -1522,10 +1565,14 @@ Result<Fingerprints> FingerprintFileFor(const std::string& path, bool query, Tas
 }  // namespace
 
 Result<Fingerprints> Registry::FingerprintFile(const std::string& path) {
-  return FingerprintFileFor(path, /*query=*/false);
+  return FingerprintSource({path, {}}, /*query=*/false);
 }
 
 bool Registry::IsPlainText(std::string_view bytes) { return media::IsUtf8PlainText(bytes); }
+
+bool Registry::IsImage(std::string_view bytes, std::string_view file_name) {
+  return media::IsImageBytes(bytes, file_name);
+}
 
 Result<Fingerprints> Registry::FingerprintPlainText(std::string_view bytes,
                                                     std::string_view file_name) {

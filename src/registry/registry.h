@@ -192,6 +192,13 @@ class Registry {
   Result<RegisterResult> RegisterPlainText(const PartyKey& actor, std::string_view bytes,
                                            std::string_view file_name, const WorkInfo& info,
                                            std::string_view idempotency_key = {});
+  // Registers an uploaded image from memory (bytes that pass IsImage): the same entry as
+  // RegisterFile of a file named `file_name` holding these bytes, with no file. `file_name`
+  // gives the default title and Meta-Code and the extension checked against the content;
+  // errors are prefixed with it.
+  Result<RegisterResult> RegisterImage(const PartyKey& actor, std::string_view bytes,
+                                       std::string_view file_name, const WorkInfo& info,
+                                       std::string_view idempotency_key = {});
   // Registers from client-computed fingerprints (the content never leaves the owner).
   Result<RegisterResult> RegisterFingerprints(const PartyKey& actor, const Fingerprints& fp,
                                               const WorkInfo& info,
@@ -240,6 +247,9 @@ class Registry {
   // MatchFile of a file named `file_name` holding them, when it is detected as plain text.
   Result<std::vector<Match>> MatchPlainText(std::string_view bytes,
                                             std::string_view file_name) const;
+  // Matches of an uploaded image from memory (as RegisterImage): the same matches as MatchFile
+  // of a file named `file_name` holding these bytes.
+  Result<std::vector<Match>> MatchImage(std::string_view bytes, std::string_view file_name) const;
   // Evidence bundle of the entry that registered `work` (or any entry index).
   Result<ledger::EvidenceBundle> Evidence(uint64_t index) const;
   // All derived tables as canonical text (one line per row, tables in fixed order): two
@@ -256,6 +266,10 @@ class Registry {
   // well-formed UTF-8 with no control bytes but text ones (media::IsUtf8PlainText). Anything else
   // (another encoding, binary) needs content detection, from a file.
   static bool IsPlainText(std::string_view bytes);
+  // True if `bytes`, uploaded as a file named `file_name`, may take the in-memory image path
+  // (RegisterImage, MatchImage): detected as an image, named consistently, in a format libvips
+  // reads from memory (media::IsImageBytes). Other uploads need a file (RegisterFile).
+  static bool IsImage(std::string_view bytes, std::string_view file_name);
   // The same for bytes declared plain text (RegisterPlainText).
   static Result<Fingerprints> FingerprintPlainText(std::string_view bytes,
                                                    std::string_view file_name);
