@@ -67,7 +67,7 @@ void ReplyWrite(Response& res, const registry::WriteResult& w) {
   Reply(res, 201, {{"index", w.index}, {"entry", ParsedEntry(w.entry)}, {"receipt", w.receipt}});
 }
 
-// The client's file name without directories and extension, for the spooled upload: ASCII
+// The client's file name without directories and extension, for an upload's name: ASCII
 // letters, digits, space, '-', '_' and non-ASCII bytes kept, at most 100 bytes; else "upload".
 std::string UploadStem(std::string_view filename) {
   if (size_t slash = filename.find_last_of("/\\"); slash != std::string_view::npos) {
@@ -87,29 +87,62 @@ std::string UploadStem(std::string_view filename) {
   return stem.empty() ? "upload" : stem;
 }
 
-// A spooled upload, DIR/upload-XXXXXX/<stem><ext>, removed when it goes out of scope. The
-// registry takes a work's default title and ISCC Meta-Code from the file name, so the name is
-// the client's (UploadStem), never random: a retried upload gives the same entry body, as an
-// Idempotency-Key retry needs (docs/api.md).
+// An upload: multipart part "file" or a raw body, and the file name it is fingerprinted under,
+// the client's (UploadStem + SafeExtension). The registry takes a work's default title and ISCC
+// Meta-Code from that name, so it is never random: a retried upload gives the same entry body,
+// as an Idempotency-Key retry needs (docs/api.md).
+struct Upload {
+  std::string_view bytes;  // borrowed from the request
+  std::string name;
+};
+
+// The upload in `req`: multipart part "file" (other parts only from `allowed_parts`), or a raw
+// application/octet-stream or text/plain body.
+Result<Upload> UploadOf(const Request& req, std::initializer_list<std::string_view> allowed_parts) {
+  if (req.is_multipart_form_data()) {
+    for (const auto& [name, part] : req.files) {
+      bool ok = name == "file";
+      for (std::string_view a : allowed_parts) ok = ok || name == a;
+      if (!ok) return Status::InvalidArgument("unknown form part \"" + name + "\"");
+    }
+    if (req.files.count("file") != 1) {
+      return Status::InvalidArgument("exactly one form part \"file\" is required");
+    }
+    // The part itself, not get_file_value's copy: Upload borrows its bytes.
+    const auto& f = req.files.find("file")->second;
+    return Upload{f.content, UploadStem(f.filename) + SafeExtension(f.filename)};
+  }
+  const std::string ct = req.get_header_value("Content-Type");
+  if (ct == "application/octet-stream" || ct.rfind("text/plain", 0) == 0) {
+    if (req.body.empty()) return Status::InvalidArgument("empty upload");
+    return Upload{req.body, UploadStem("") + (ct.rfind("text/plain", 0) == 0 ? ".txt" : "")};
+  }
+  return Status::InvalidArgument(
+      "Content-Type must be multipart/form-data, application/octet-stream or text/plain");
+}
+
+// An upload spooled to a file for the media extractors that read files (documents, audio,
+// video, images libvips reads only from files): DIR/upload-XXXXXX/<Upload::name>, removed when
+// it goes out of scope.
 class TempFile {
  public:
   ~TempFile() {
     if (!path_.empty()) unlink(path_.c_str());
     if (!dir_.empty()) rmdir(dir_.c_str());
   }
-  Status Write(const std::string& dir, std::string_view filename, std::string_view ext,
-               std::string_view data) {
+  Status Write(const std::string& dir, const Upload& upload) {
     std::string tmpl = dir + "/upload-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr) {
       return Status::IOError("cannot create an upload directory in " + dir);
     }
     dir_ = tmpl;
-    path_ = dir_ + "/" + UploadStem(filename) + std::string(ext);
+    path_ = dir_ + "/" + upload.name;
     const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
       path_.clear();
       return Status::IOError("cannot create an upload file in " + dir);
     }
+    std::string_view data = upload.bytes;
     size_t off = 0;
     while (off < data.size()) {
       const ssize_t n = write(fd, data.data() + off, data.size() - off);
@@ -129,32 +162,7 @@ class TempFile {
   std::string path_;
 };
 
-// The content of an upload: multipart part "file" (other parts only from `allowed_parts`),
-// or a raw application/octet-stream body. Spooled to a file for the media extractors.
-Status SpoolUpload(const Request& req, const std::string& dir, TempFile& out,
-                   std::initializer_list<std::string_view> allowed_parts) {
-  if (req.is_multipart_form_data()) {
-    for (const auto& [name, part] : req.files) {
-      bool ok = name == "file";
-      for (std::string_view a : allowed_parts) ok = ok || name == a;
-      if (!ok) return Status::InvalidArgument("unknown form part \"" + name + "\"");
-    }
-    if (req.files.count("file") != 1) {
-      return Status::InvalidArgument("exactly one form part \"file\" is required");
-    }
-    const auto& f = req.get_file_value("file");
-    return out.Write(dir, f.filename, SafeExtension(f.filename), f.content);
-  }
-  const std::string ct = req.get_header_value("Content-Type");
-  if (ct == "application/octet-stream" || ct.rfind("text/plain", 0) == 0) {
-    if (req.body.empty()) return Status::InvalidArgument("empty upload");
-    return out.Write(dir, "", ct.rfind("text/plain", 0) == 0 ? ".txt" : "", req.body);
-  }
-  return Status::InvalidArgument(
-      "Content-Type must be multipart/form-data, application/octet-stream or text/plain");
-}
-
-// The name a raw upload is spooled under (SpoolUpload): its default title and Meta-Code name.
+// The name a raw text upload is fingerprinted under (UploadOf): its default title and Meta-Code.
 std::string RawTextName() { return UploadStem("") + ".txt"; }
 
 // A raw body declared text/plain (any parameters) that reads as UTF-8 text: fingerprinted from
@@ -261,15 +269,20 @@ void Api::AddRoutes(Server& server) {
                    CHUQU_ASSIGN_OR_RETURN(auto key, SigningKey(*caller.party));
                    r = registry_.RegisterPlainText(key, req.body, RawTextName(), {}, idem);
                  } else {
-                   TempFile file;
-                   CHUQU_RETURN_IF_ERROR(SpoolUpload(req, tmp_dir_, file, {"info"}));
+                   CHUQU_ASSIGN_OR_RETURN(Upload upload, UploadOf(req, {"info"}));
                    registry::WorkInfo info;
                    if (req.has_file("info")) {
                      CHUQU_ASSIGN_OR_RETURN(info,
                                             ParseWorkInfoPart(req.get_file_value("info").content));
                    }
                    CHUQU_ASSIGN_OR_RETURN(auto key, SigningKey(*caller.party));
-                   r = registry_.RegisterFile(key, file.path(), info, idem);
+                   if (registry::Registry::IsImage(upload.bytes, upload.name)) {
+                     r = registry_.RegisterImage(key, upload.bytes, upload.name, info, idem);
+                   } else {
+                     TempFile file;
+                     CHUQU_RETURN_IF_ERROR(file.Write(tmp_dir_, upload));
+                     r = registry_.RegisterFile(key, file.path(), info, idem);
+                   }
                  }
                  if (!r.ok()) {
                    return WriteRefused(registry_, r.status(), *caller.party, idem, true, res);
@@ -296,9 +309,14 @@ void Api::AddRoutes(Server& server) {
                  } else if (IsPlainTextBody(req)) {
                    m = registry_.MatchPlainText(req.body, RawTextName());
                  } else {
-                   TempFile file;
-                   CHUQU_RETURN_IF_ERROR(SpoolUpload(req, tmp_dir_, file, {}));
-                   m = registry_.MatchFile(file.path());
+                   CHUQU_ASSIGN_OR_RETURN(Upload upload, UploadOf(req, {}));
+                   if (registry::Registry::IsImage(upload.bytes, upload.name)) {
+                     m = registry_.MatchImage(upload.bytes, upload.name);
+                   } else {
+                     TempFile file;
+                     CHUQU_RETURN_IF_ERROR(file.Write(tmp_dir_, upload));
+                     m = registry_.MatchFile(file.path());
+                   }
                  }
                  if (!m.ok()) return m.status();
                  Reply(res, 200, {{"matches", MatchesJson(*m)}});
