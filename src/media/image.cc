@@ -46,7 +46,8 @@ Status VipsError(std::string_view what, StatusCode code) {
 }
 
 Result<VipsImagePtr> OpenImage(const std::string& path, std::span<const uint8_t> bytes,
-                               uint64_t max_pixels) {
+                               uint64_t max_pixels, bool sequential) {
+  const VipsAccess access = sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM;
   CHUQU_RETURN_IF_ERROR(EnsureVips());
   VipsImage* raw = nullptr;
   if (bytes.empty()) {
@@ -55,14 +56,15 @@ Result<VipsImagePtr> OpenImage(const std::string& path, std::span<const uint8_t>
       vips_error_clear();
       return Status::Unsupported("not an image format this build can decode");
     }
-    raw = vips_image_new_from_file(path.c_str(), "fail_on", VIPS_FAIL_ON_TRUNCATED, nullptr);
+    raw = vips_image_new_from_file(path.c_str(), "fail_on", VIPS_FAIL_ON_TRUNCATED, "access",
+                                   access, nullptr);
   } else {
     if (vips_foreign_find_load_buffer(bytes.data(), bytes.size()) == nullptr) {
       vips_error_clear();
       return Status::Unsupported("not an image format this build can decode");
     }
     raw = vips_image_new_from_buffer(bytes.data(), bytes.size(), "", "fail_on",
-                                     VIPS_FAIL_ON_TRUNCATED, nullptr);
+                                     VIPS_FAIL_ON_TRUNCATED, "access", access, nullptr);
   }
   if (raw == nullptr) return VipsError("cannot read image header");
   VipsImagePtr image(raw);
@@ -80,7 +82,8 @@ Result<VipsImagePtr> OpenImage(const std::string& path, std::span<const uint8_t>
 
 Result<VipsImagePtr> ToSrgb8(VipsImagePtr image, bool autorotate, bool keep_alpha) {
   VipsImage* out = nullptr;
-  if (autorotate) {
+  // Orientation 1 needs no rotation (vips_autorot would only copy; one libvips operation less).
+  if (autorotate && vips_image_get_orientation(image.get()) != 1) {
     if (vips_autorot(image.get(), &out, nullptr) != 0) return VipsError("cannot rotate image");
     image.reset(out);
   }

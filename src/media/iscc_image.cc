@@ -296,7 +296,13 @@ Result<std::array<uint8_t, 1024>> IsccImagePixels(const std::string& path,
 Result<IsccImageDecode> DecodeIsccImage(const std::string& path, std::span<const uint8_t> bytes,
                                         const IsccImageOptions& options, int rgb_long_side) {
   using internal::VipsImagePtr;
-  CHUQU_ASSIGN_OR_RETURN(VipsImagePtr image, internal::OpenImage(path, bytes, options.max_pixels));
+  // Rows are read once, in order, unless a border trim reads them twice or EXIF orientation
+  // makes libvips rotate (which reads out of order).
+  CHUQU_ASSIGN_OR_RETURN(VipsImagePtr image, internal::OpenImage(path, bytes, options.max_pixels,
+                                                                 !options.trim_border));
+  if (!options.trim_border && vips_image_get_orientation(image.get()) != 1) {
+    CHUQU_ASSIGN_OR_RETURN(image, internal::OpenImage(path, bytes, options.max_pixels));
+  }
   IsccImageDecode out;
   out.title = internal::ImageTitleOf(image.get());
   CHUQU_ASSIGN_OR_RETURN(image, internal::ToSrgb8(std::move(image), true, true));

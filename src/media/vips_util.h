@@ -28,9 +28,11 @@ Status VipsError(std::string_view what, StatusCode code = StatusCode::kInvalidAr
 
 // Opens an image lazily (header only), first page/frame, failing on truncated data when
 // pixels are read. Checks width*height against max_pixels. `bytes` (if not empty) is used
-// instead of `path` and must outlive the returned image.
+// instead of `path` and must outlive the returned image. `sequential`: the pixels will be read
+// top to bottom once, so the loader decodes them on the reading thread as they are asked for
+// (no whole-image decode on a libvips worker first); the same pixels.
 Result<VipsImagePtr> OpenImage(const std::string& path, std::span<const uint8_t> bytes,
-                               uint64_t max_pixels);
+                               uint64_t max_pixels, bool sequential = false);
 
 // EXIF orientation applied (autorot), converted to 8-bit sRGB. The result has 3 bands, or
 // 4 (R,G,B,alpha) if keep_alpha and the source has alpha; without keep_alpha any alpha is
