@@ -267,12 +267,12 @@ __attribute__((target("popcnt"))) size_t BlocksPopcnt(const CodeBlock<kWords>* b
 }
 
 // Emits the hits of queries[q0 .. q0+nq) in the valid lanes of one block (the rare case:
-// distances are recomputed rather than kept in registers through the fast path).
+// distances are recomputed rather than kept in registers through the fast path). Called from
+// the AVX-512 kernels only, so POPCNT is there (else std::popcount is a libgcc call).
 template <size_t kWords>
-__attribute__((noinline)) size_t EmitBlockHits(const CodeBlock<kWords>& block, uint32_t valid,
-                                               const BinaryCode<kWords>* queries,
-                                               const uint32_t* limits, uint32_t q0, int nq,
-                                               uint32_t code0, ScanHit* hits, size_t count) {
+__attribute__((noinline, target("popcnt"))) size_t EmitBlockHits(
+    const CodeBlock<kWords>& block, uint32_t valid, const BinaryCode<kWords>* queries,
+    const uint32_t* limits, uint32_t q0, int nq, uint32_t code0, ScanHit* hits, size_t count) {
   for (int q = 0; q < nq; ++q) {
     for (uint32_t mask = valid; mask != 0; mask &= mask - 1) {
       const int j = std::countr_zero(mask);
