@@ -47,6 +47,7 @@ Server::Server(const ServerOptions& options, store::Store& store, TokenStore* to
   http_->set_read_timeout(options_.read_timeout_seconds, 0);
   http_->set_write_timeout(options_.write_timeout_seconds, 0);
   http_->set_keep_alive_timeout(options_.keep_alive_seconds);
+  http_->set_keep_alive_max_count(options_.keep_alive_max_requests);
   // Responses go out as header and body writes: without TCP_NODELAY, Nagle holds the body until
   // the client's delayed ACK (~40 ms per keep-alive request; docs/benchmarks.md, server load).
   http_->set_tcp_nodelay(true);

@@ -41,6 +41,10 @@ struct ServerOptions {
   int read_timeout_seconds = 10;
   int write_timeout_seconds = 10;
   int keep_alive_seconds = 5;
+  // Requests served on one keep-alive connection before it is closed. httplib's default of 5
+  // makes a busy client reconnect every 5 requests, and a reconnect that finds the listen
+  // backlog full waits for the 1 s SYN retry (docs/benchmarks.md, server load).
+  size_t keep_alive_max_requests = 1000;
   // Per-token rate limit for authenticated routes: sustained requests/s and burst.
   double rate_per_second = 200;
   double rate_burst = 400;
