@@ -17,6 +17,7 @@ namespace chuqu::registry {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ExpectSameFingerprints;
 using testing::ExpectSameMatches;
 
 const std::string kImages = std::string(CHUQU_SHARED_DATA) + "/media/images/";
@@ -94,6 +95,11 @@ TEST_F(ImageBytesTest, SameEntriesAndMatchesAsTheFile) {
     ASSERT_FALSE(c.bytes.empty());
     ASSERT_TRUE(Registry::IsImage(c.bytes, c.name));
     const std::string path = File(c.bytes, c.name);
+    Result<Fingerprints> fp_file = Registry::FingerprintFile(path);
+    Result<Fingerprints> fp_mem = Registry::FingerprintImage(c.bytes, c.name);
+    ASSERT_TRUE(fp_file.ok()) << fp_file.status().ToString();
+    ASSERT_TRUE(fp_mem.ok()) << fp_mem.status().ToString();
+    ExpectSameFingerprints(*fp_file, *fp_mem);
     // The same query either way, before and after the work is registered.
     Result<std::vector<Match>> mem = reg_->MatchImage(c.bytes, c.name);
     Result<std::vector<Match>> file = reg_->MatchFile(path);

@@ -1184,8 +1184,7 @@ Result<RegisterResult> Registry::RegisterPlainText(const PartyKey& actor, std::s
 Result<RegisterResult> Registry::RegisterImage(const PartyKey& actor, std::string_view bytes,
                                                std::string_view file_name, const WorkInfo& info,
                                                std::string_view idempotency_key) {
-  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp,
-                         FingerprintSource({std::string(file_name), bytes}, /*query=*/false));
+  CHUQU_ASSIGN_OR_RETURN(Fingerprints fp, FingerprintImage(bytes, file_name));
   return impl_->Register(actor, fp, DefaultedInfo(info, fp, file_name), idempotency_key);
 }
 
@@ -1569,6 +1568,11 @@ Result<Fingerprints> Registry::FingerprintFile(const std::string& path) {
 }
 
 bool Registry::IsPlainText(std::string_view bytes) { return media::IsUtf8PlainText(bytes); }
+
+Result<Fingerprints> Registry::FingerprintImage(std::string_view bytes,
+                                                std::string_view file_name) {
+  return FingerprintSource({std::string(file_name), bytes}, /*query=*/false);
+}
 
 bool Registry::IsImage(std::string_view bytes, std::string_view file_name) {
   return media::IsImageBytes(bytes, file_name);

@@ -266,6 +266,8 @@ class Registry {
   // well-formed UTF-8 with no control bytes but text ones (media::IsUtf8PlainText). Anything else
   // (another encoding, binary) needs content detection, from a file.
   static bool IsPlainText(std::string_view bytes);
+  // The same for an image upload in memory (RegisterImage).
+  static Result<Fingerprints> FingerprintImage(std::string_view bytes, std::string_view file_name);
   // True if `bytes`, uploaded as a file named `file_name`, may take the in-memory image path
   // (RegisterImage, MatchImage): detected as an image, named consistently, in a format libvips
   // reads from memory (media::IsImageBytes). Other uploads need a file (RegisterFile).
