@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,6 +27,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <latch>
 #include <map>
 #include <mutex>
 #include <random>
@@ -39,6 +39,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/testing/serve_process.h"
+#include "small_png.h"
 
 namespace {
 
@@ -168,63 +169,6 @@ std::string MakeText(uint64_t seed, int words) {
   return out + ".\n";
 }
 
-void PutU32(std::string& s, uint32_t v) {
-  for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-void PngChunk(std::string& png, const char* type, const std::string& data) {
-  PutU32(png, static_cast<uint32_t>(data.size()));
-  std::string body = std::string(type, 4) + data;
-  png += body;
-  PutU32(png, static_cast<uint32_t>(
-                  crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
-}
-
-// A unique 128x128 RGB PNG: a few random coloured rectangles on a gradient (distinct PDQ).
-std::string MakePng(uint64_t seed) {
-  constexpr int kSize = 128;
-  std::mt19937_64 rng(seed * 0xbf58476d1ce4e5b9ULL + 7);
-  std::vector<uint8_t> rgb(kSize * kSize * 3);
-  for (int y = 0; y < kSize; ++y) {
-    for (int x = 0; x < kSize; ++x) {
-      uint8_t* p = &rgb[(y * kSize + x) * 3];
-      p[0] = static_cast<uint8_t>(x * 2);
-      p[1] = static_cast<uint8_t>(y * 2);
-      p[2] = 128;
-    }
-  }
-  for (int r = 0; r < 12; ++r) {
-    const int x0 = static_cast<int>(rng() % kSize), y0 = static_cast<int>(rng() % kSize);
-    const int w = 8 + static_cast<int>(rng() % 48), h = 8 + static_cast<int>(rng() % 48);
-    const uint8_t c[3] = {static_cast<uint8_t>(rng()), static_cast<uint8_t>(rng()),
-                          static_cast<uint8_t>(rng())};
-    for (int y = y0; y < std::min(kSize, y0 + h); ++y) {
-      for (int x = x0; x < std::min(kSize, x0 + w); ++x) {
-        std::memcpy(&rgb[(y * kSize + x) * 3], c, 3);
-      }
-    }
-  }
-  std::string raw;
-  for (int y = 0; y < kSize; ++y) {
-    raw.push_back(0);  // filter: none
-    raw.append(reinterpret_cast<const char*>(&rgb[y * kSize * 3]), kSize * 3);
-  }
-  uLongf zlen = compressBound(static_cast<uLong>(raw.size()));
-  std::string z(zlen, '\0');
-  compress2(reinterpret_cast<Bytef*>(z.data()), &zlen, reinterpret_cast<const Bytef*>(raw.data()),
-            static_cast<uLong>(raw.size()), 6);
-  z.resize(zlen);
-  std::string png = "\x89PNG\r\n\x1a\n";
-  std::string ihdr;
-  PutU32(ihdr, kSize);
-  PutU32(ihdr, kSize);
-  ihdr += std::string("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB, no interlace
-  PngChunk(png, "IHDR", ihdr);
-  PngChunk(png, "IDAT", z);
-  PngChunk(png, "IEND", "");
-  return png;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Spawned server.
 
@@ -346,6 +290,7 @@ int main(int argc, char** argv) {
   {
     httplib::Client c(host, port);
     c.set_keep_alive(true);
+    c.set_tcp_nodelay(true);
     for (long i = 0; i < f.seed_texts; ++i) {
       const uint64_t seed = run_id + 1000000000ULL + static_cast<uint64_t>(i);
       auto r = RegisterText(c, tokens[static_cast<size_t>(i) % tokens.size()], seed,
@@ -392,7 +337,7 @@ int main(int argc, char** argv) {
           auto& list = images[static_cast<size_t>(t)];
           list.reserve(static_cast<size_t>(images_per_thread));
           for (long i = 0; i < images_per_thread; ++i) {
-            list.push_back(MakePng(image_seed(t, static_cast<uint64_t>(i))));
+            list.push_back(chuqu::bench::MakePng(image_seed(t, static_cast<uint64_t>(i))));
           }
         }
       });
@@ -404,9 +349,12 @@ int main(int argc, char** argv) {
   std::atomic<long> issued{0};
   std::mutex stats_mu;
   std::map<std::string, OpStats> stats;
-  const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(f.duration));
+  // Every client connects (GET /healthz) before the clock starts: the figures are sustained
+  // throughput, not N simultaneous connects against httplib's listen backlog of 5 (a dropped
+  // SYN is retried after 1 s).
+  std::latch connected(f.threads);
+  std::latch go(1);
+  Clock::time_point start, deadline;
   std::vector<std::thread> threads;
   for (int t = 0; t < f.threads; ++t) {
     threads.emplace_back([&, t] {
@@ -414,6 +362,9 @@ int main(int argc, char** argv) {
       c.set_keep_alive(true);
       c.set_tcp_nodelay(true);  // else Nagle + delayed ACK add ~40 ms to a multipart POST
       c.set_read_timeout(30, 0);
+      c.Get("/healthz");
+      connected.count_down();
+      go.wait();
       const std::string& token = tokens[static_cast<size_t>(t) % tokens.size()];
       std::mt19937_64 rng(run_id + static_cast<uint64_t>(t));
       std::map<std::string, OpStats> local;
@@ -436,7 +387,7 @@ int main(int argc, char** argv) {
           if (i < prepared.size()) {
             png = std::move(prepared[i]);
           } else {
-            png = MakePng(iseed);
+            png = chuqu::bench::MakePng(iseed);
             images_made_in_window.fetch_add(1);
           }
           httplib::MultipartFormDataItems items = {
@@ -495,6 +446,11 @@ int main(int argc, char** argv) {
       }
     });
   }
+  connected.wait();
+  start = Clock::now();
+  deadline = start + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(f.duration));
+  go.count_down();
   for (auto& th : threads) th.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (f.spawn) Stop(spawned);
