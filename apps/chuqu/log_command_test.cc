@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/testing/read_file.h"
 #include "base/testing/temp_dir.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
@@ -42,13 +43,6 @@ Outcome Chuqu(const std::string& args) {
   return r;
 }
 
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class LogCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -74,7 +68,7 @@ TEST_F(LogCommandTest, CommandFormsEndToEnd) {
   Outcome key = Chuqu("log key " + Data());
   ASSERT_EQ(key.exit_code, 0);
   EXPECT_EQ(key.out, init.out);
-  EXPECT_EQ(key.out, ReadAll(fs::path(data_) / "log.vkey"));
+  EXPECT_EQ(key.out, chuqu::testing::ReadFileBytes(fs::path(data_) / "log.vkey"));
   std::string vkey = key.out.substr(0, key.out.size() - 1);
   auto verifier = ledger::Ed25519Verifier::FromVerifierKey(vkey);
   ASSERT_TRUE(verifier.ok()) << verifier.status().ToString();
@@ -153,7 +147,8 @@ TEST_F(LogCommandTest, ConcurrentAppendProcesses) {
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::set<uint64_t> indexes;
   for (int i = 0; i < kProcesses; ++i) {
-    auto receipt = ledger::ParseReceipt(ReadAll(dir_ / ("r" + std::to_string(i))));
+    auto receipt =
+        ledger::ParseReceipt(chuqu::testing::ReadFileBytes(dir_ / ("r" + std::to_string(i))));
     ASSERT_TRUE(receipt.ok()) << i << ": " << receipt.status().ToString();
     indexes.insert(receipt->index);
   }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/testing/read_file.h"
 #include "base/testing/temp_dir.h"
 #include "registry/registry.h"
 #include "registry/testing/same_results.h"
@@ -17,17 +18,11 @@ namespace chuqu::registry {
 namespace {
 
 namespace fs = std::filesystem;
+using chuqu::testing::ReadFileBytes;
 using testing::ExpectSameFingerprints;
 using testing::ExpectSameMatches;
 
 const std::string kImages = std::string(CHUQU_SHARED_DATA) + "/media/images/";
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class ImageBytesTest : public ::testing::Test {
  protected:
@@ -81,8 +76,8 @@ TEST_F(ImageBytesTest, SameEntriesAndMatchesAsTheFile) {
     std::string bytes;
   };
   const std::vector<Case> cases = {
-      {"parrots.png", ReadAll(kImages + "kodak/kodim23.png")},
-      {"wp001.jpg", ReadAll(kImages + "wikimedia-commons/wp001.jpg")},
+      {"parrots.png", ReadFileBytes(kImages + "kodak/kodim23.png")},
+      {"wp001.jpg", ReadFileBytes(kImages + "wikimedia-commons/wp001.jpg")},
       {"boats with alpha.png", Encoded(".png", true)},
       {"boats.webp", Encoded(".webp[Q=80]", false)},
       {"boats.tif", Encoded(".tif", true)},
@@ -134,13 +129,14 @@ TEST_F(ImageBytesTest, SameEntriesAndMatchesAsTheFile) {
 }
 
 TEST_F(ImageBytesTest, BadBytesGiveTheFilePathsErrorsAndWriteNothing) {
-  const std::string png = ReadAll(kImages + "kodak/kodim05.png");
-  const std::string jpeg = ReadAll(kImages + "wikimedia-commons/wp002.jpg");
+  const std::string png = ReadFileBytes(kImages + "kodak/kodim05.png");
+  const std::string jpeg = ReadFileBytes(kImages + "wikimedia-commons/wp002.jpg");
   ASSERT_FALSE(png.empty());
   ASSERT_FALSE(jpeg.empty());
   const uint64_t size = reg_->size();
-  for (const auto& [name, bytes] : {std::pair<std::string, std::string>{"cut.png", png.substr(0, png.size() / 3)},
-                                    {"cut.jpg", jpeg.substr(0, jpeg.size() / 2)}}) {
+  const std::pair<std::string, std::string> truncated[] = {
+      {"cut.png", png.substr(0, png.size() / 3)}, {"cut.jpg", jpeg.substr(0, jpeg.size() / 2)}};
+  for (const auto& [name, bytes] : truncated) {
     SCOPED_TRACE(name);
     ASSERT_TRUE(Registry::IsImage(bytes, name));  // the header is intact
     Result<RegisterResult> mem = reg_->RegisterImage(alice_, bytes, name, {});

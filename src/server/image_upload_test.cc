@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/testing/read_file.h"
 #include "server/testing/test_server.h"
 
 namespace chuqu::server {
@@ -18,13 +19,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::string kKodak = std::string(CHUQU_SHARED_DATA) + "/media/images/kodak/";
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class ImageUploadTest : public ::testing::Test {
  protected:
@@ -64,7 +58,7 @@ class ImageUploadTest : public ::testing::Test {
 };
 
 TEST_F(ImageUploadTest, ImagesNeedNoSpoolFile) {
-  const std::string png = ReadAll(kKodak + "kodim23.png");
+  const std::string png = chuqu::testing::ReadFileBytes(kKodak + "kodim23.png");
   ASSERT_FALSE(png.empty());
   auto [status, reg] = Upload("/v1/works", png, "Parrots.png", "image/png");
   ASSERT_EQ(status, 201) << reg.dump();
@@ -86,7 +80,7 @@ TEST_F(ImageUploadTest, ImagesNeedNoSpoolFile) {
 }
 
 TEST_F(ImageUploadTest, BadImagesAreRefusedByTheirUploadName) {
-  const std::string png = ReadAll(kKodak + "kodim05.png");
+  const std::string png = chuqu::testing::ReadFileBytes(kKodak + "kodim05.png");
   const uint64_t size = ts_->registry().size();
   auto [status, body] = Upload("/v1/works", png.substr(0, png.size() / 3), "holiday.png",
                                "image/png");

@@ -7,23 +7,20 @@
 #include <map>
 #include <sstream>
 
+#include "base/testing/read_file.h"
+
 namespace chuqu::vpdq {
 namespace {
 
-const std::string kData = std::string(CHUQU_SHARED_DATA) + "/vpdq/";
+using chuqu::testing::ReadFileBytes;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+const std::string kData = std::string(CHUQU_SHARED_DATA) + "/vpdq/";
 
 TEST(VpdqFormatTest, SampleHashFilesRoundTrip) {
   int files = 0;
   for (const auto& entry : std::filesystem::directory_iterator(kData + "sample-hashes")) {
     if (entry.path().extension() != ".txt") continue;
-    const std::string text = ReadFile(entry.path());
+    const std::string text = ReadFileBytes(entry.path());
     Result<std::vector<VpdqFeature>> parsed = ParseHashFile(text);
     ASSERT_TRUE(parsed.ok()) << entry.path() << ": " << parsed.status().ToString();
     ASSERT_FALSE(parsed->empty());
@@ -76,7 +73,7 @@ TEST(VpdqMatchTest, MatchMatrixOfSampleHashes) {
   auto load = [&](const std::string& rel) -> const std::vector<VpdqFeature>& {
     auto it = cache.find(rel);
     if (it == cache.end()) {
-      Result<std::vector<VpdqFeature>> r = ParseHashFile(ReadFile(kData + rel));
+      Result<std::vector<VpdqFeature>> r = ParseHashFile(ReadFileBytes(kData + rel));
       EXPECT_TRUE(r.ok()) << rel;
       it = cache.emplace(rel, r.ok() ? *r : std::vector<VpdqFeature>{}).first;
     }
