@@ -26,8 +26,7 @@ class ImageUploadTest : public ::testing::Test {
     auto ts = testing::TestServer::Create("chuqu_image_upload_test_");
     ASSERT_TRUE(ts.ok()) << ts.status().ToString();
     ts_ = std::move(*ts);
-    registry::PartyKey alice = ts_->NewCustodialParty(&token_);
-    ASSERT_TRUE(ts_->registry().RegisterParty(alice, "Alice").ok());
+    ts_->NewRegisteredParty("Alice", &token_);
     ASSERT_TRUE(ts_->Listen().ok());
     client_ = ts_->NewClient();
     // With the spool directory replaced by a file, any upload that needs a file fails (500).
@@ -35,21 +34,15 @@ class ImageUploadTest : public ::testing::Test {
     std::ofstream(ts_->dir() / "tmp") << "not a directory";
   }
 
-  std::pair<int, json> Answer(const httplib::Result& r) {
-    EXPECT_TRUE(r) << "no response";
-    if (!r) return {0, json()};
-    json j = json::parse(r->body, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << r->body;
-    return {r->status, j};
-  }
+  httplib::Headers Auth() const { return {{"Authorization", "Bearer " + token_}}; }
   std::pair<int, json> Upload(const std::string& path, const std::string& bytes,
                               const std::string& filename, const std::string& type) {
     httplib::MultipartFormDataItems items = {{"file", bytes, filename, type}};
-    return Answer(client_->Post(path.c_str(), {{"Authorization", "Bearer " + token_}}, items));
+    return testing::StatusAndJson(client_->Post(path.c_str(), Auth(), items));
   }
   std::pair<int, json> Raw(const std::string& path, const std::string& bytes) {
-    return Answer(client_->Post(path.c_str(), {{"Authorization", "Bearer " + token_}}, bytes,
-                                "application/octet-stream"));
+    return testing::StatusAndJson(
+        client_->Post(path.c_str(), Auth(), bytes, "application/octet-stream"));
   }
 
   std::unique_ptr<testing::TestServer> ts_;

@@ -37,9 +37,7 @@ class TextMatchTest : public ::testing::Test {
     auto ts = testing::TestServer::Create("chuqu_text_match_test_");
     ASSERT_TRUE(ts.ok()) << ts.status().ToString();
     ts_ = std::move(*ts);
-    registry::PartyKey alice = ts_->NewCustodialParty(&token_);
-    // Registered up front: a refused first write would otherwise still log the party.
-    ASSERT_TRUE(ts_->registry().RegisterParty(alice, "Alice").ok());
+    ts_->NewRegisteredParty("Alice", &token_);
     ASSERT_TRUE(ts_->Listen().ok());
     client_ = ts_->NewClient();
     dir_ = ts_->dir();
@@ -52,22 +50,14 @@ class TextMatchTest : public ::testing::Test {
     return h;
   }
 
-  // The response: status and parsed JSON body.
-  static std::pair<int, json> Answer(const httplib::Result& r) {
-    EXPECT_TRUE(r) << "no response";
-    if (!r) return {0, json()};
-    json j = json::parse(r->body, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << r->body;
-    return {r->status, j};
-  }
   std::pair<int, json> Raw(const std::string& path, const std::string& body,
                            const std::string& content_type, const std::string& key = "") {
-    return Answer(client_->Post(path.c_str(), Auth(key), body, content_type));
+    return testing::StatusAndJson(client_->Post(path.c_str(), Auth(key), body, content_type));
   }
   std::pair<int, json> Upload(const std::string& path, const std::string& body,
                               const std::string& filename, const std::string& key = "") {
     httplib::MultipartFormDataItems items = {{"file", body, filename, "text/plain"}};
-    return Answer(client_->Post(path.c_str(), Auth(key), items));
+    return testing::StatusAndJson(client_->Post(path.c_str(), Auth(key), items));
   }
 
   uint64_t Register(const std::string& text, const std::string& filename) {

@@ -1,5 +1,7 @@
 #include "server/testing/test_server.h"
 
+#include <gtest/gtest.h>
+
 namespace chuqu::server::testing {
 
 Result<std::unique_ptr<TestServer>> TestServer::Create(const std::string& prefix) {
@@ -57,6 +59,20 @@ registry::PartyKey TestServer::NewCustodialParty(std::string* token) {
   CHUQU_CHECK(t.ok());
   *token = *t;
   return k;
+}
+
+registry::PartyKey TestServer::NewRegisteredParty(const std::string& name, std::string* token) {
+  registry::PartyKey k = NewCustodialParty(token);
+  CHUQU_CHECK(registry_->RegisterParty(k, name).ok());
+  return k;
+}
+
+std::pair<int, nlohmann::json> StatusAndJson(const httplib::Result& r) {
+  EXPECT_TRUE(r) << "no response";
+  if (!r) return {0, nlohmann::json()};
+  nlohmann::json j = nlohmann::json::parse(r->body, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r->body;
+  return {r->status, j};
 }
 
 std::unique_ptr<httplib::Client> TestServer::NewClient() const {

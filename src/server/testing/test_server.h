@@ -9,6 +9,9 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include "base/testing/temp_dir.h"
 #include "registry/registry.h"
@@ -43,6 +46,9 @@ class TestServer {
 
   // A custodial party: its key where the Api finds it, a token for it in *token.
   registry::PartyKey NewCustodialParty(std::string* token);
+  // NewCustodialParty, registered in the log under `name` (before any request: a refused
+  // first write would otherwise still log the party).
+  registry::PartyKey NewRegisteredParty(const std::string& name, std::string* token);
   // An httplib client for the server. REQUIRES: Start().
   std::unique_ptr<httplib::Client> NewClient() const;
 
@@ -65,5 +71,9 @@ class TestServer {
   std::unique_ptr<Api> api_;
   std::thread thread_;
 };
+
+// A response's status and JSON body (a test failure if there is no response or the body is not
+// JSON; then {0, null} or {status, discarded}).
+std::pair<int, nlohmann::json> StatusAndJson(const httplib::Result& r);
 
 }  // namespace chuqu::server::testing
