@@ -335,11 +335,11 @@ Result<IsccImageDecode> DecodeIsccImage(const std::string& path, std::span<const
                                                VIPS_FORMAT_UCHAR));
   if (!rgba) return internal::VipsError("cannot read image");
   CHUQU_ASSIGN_OR_RETURN(VipsImagePtr flat, internal::FlattenOnWhite(std::move(rgba)));
-  out.rgb.rgb.resize(static_cast<size_t>(width) * height * 3);
-  size_t y_out = 0;
-  CHUQU_RETURN_IF_ERROR(RowReader(flat.get()).Read(0, height, [&](int, const uint8_t* row) {
-    std::copy(row, row + static_cast<size_t>(width) * 3,
-              out.rgb.rgb.begin() + static_cast<ptrdiff_t>(y_out++ * width * 3));
+  const size_t rgb_row_bytes = static_cast<size_t>(width) * 3;
+  out.rgb.rgb.resize(rgb_row_bytes * height);
+  CHUQU_RETURN_IF_ERROR(RowReader(flat.get()).Read(0, height, [&](int y, const uint8_t* row) {
+    std::copy(row, row + rgb_row_bytes,
+              out.rgb.rgb.begin() + static_cast<ptrdiff_t>(rgb_row_bytes * y));
   }));
   return out;
 }
