@@ -1,8 +1,8 @@
 // An image upload on the server's in-memory path (docs/api.md "Image uploads"):
 // media::IsImageBytes, then media::ExtractImageBytes with the registration's one decode, on
-// arbitrary bytes (libFuzzer finds the PNG / GIF / JPEG signatures quickly). No crash; a
-// success is an image whose RGB pixels, when returned, fill exactly width x height x 3 bytes;
-// what the predicate refuses, the extractor refuses too unless it is an image after all.
+// arbitrary bytes (scripts/fuzz seeds it with tiny PNG, GIF, JPEG, WebP and TIFF files). No
+// crash; the extractor succeeds only on what the predicate accepts, and then gives an image
+// whose RGB pixels, when returned, fill exactly width x height x 3 bytes.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
