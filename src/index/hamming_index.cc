@@ -259,11 +259,15 @@ std::vector<Neighbor> FlatHammingIndex<kWords>::RangeSearch(const Code& query, u
                                                             size_t max_results,
                                                             SearchStats* stats) const {
   RankedCollector out(max_results);
-  // Counting every code within the radius (stats) filters at the radius, not the bound.
-  if (max_results > 0) Scan(std::span(&query, 1), radius, std::span(&out, 1), stats != nullptr);
+  // Counting every code within the radius (stats) filters at the radius, not the bound; a
+  // radius of the whole width (k-NN) matches every code, which needs no count (emitting all
+  // of them made a counted k-NN scan 4-9x slower than an uncounted one).
+  const bool whole_width = radius >= HammingIndex<kWords>::kBits;
+  const bool count_all = stats != nullptr && !whole_width;
+  if (max_results > 0) Scan(std::span(&query, 1), radius, std::span(&out, 1), count_all);
   if (stats != nullptr) {
     *stats = {.candidates = max_results > 0 ? ids_.size() : 0,
-              .matches = out.offered(),
+              .matches = max_results == 0 ? 0 : whole_width ? ids_.size() : out.offered(),
               .flat_fallback = true};
   }
   return out.Take();

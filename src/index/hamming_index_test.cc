@@ -472,6 +472,10 @@ void RunFlatAgainstNaive(uint64_t seed) {
         ASSERT_EQ(knn[q], NaiveSearch<kWords>(ids, codes, queries[q], 64 * kWords, k));
         ASSERT_EQ(flat.KNearest(queries[q], k),
                   NaiveSearch<kWords>(ids, codes, queries[q], 64 * kWords, k));
+        SearchStats knn_stats;
+        ASSERT_EQ(flat.KNearest(queries[q], k, &knn_stats),
+                  NaiveSearch<kWords>(ids, codes, queries[q], 64 * kWords, k));
+        ASSERT_EQ(knn_stats.matches, ids.size());  // the whole width matches every code
       }
     }
   }
