@@ -1,6 +1,8 @@
 // chuqu log init|key|append|checkpoint|prove|consistency|check --data DIR ...: the verifiable
 // log kept in a data directory (docs/log-store.md). Scripts rely on these forms and outputs:
-//   init         creates DIR/log.key (0600), DIR/log.vkey and DIR/log.db; prints the vkey
+//   init         creates DIR/log.key (0600), DIR/log.vkey and the store: DIR/log.db, or with
+//                --store postgresql://... a PostgreSQL schema whose URL (no password) goes to
+//                DIR/store.url, as `chuqu init` does; prints the vkey
 //   key          prints the verifier key (Go note format: name+keyid+base64)
 //   append FILE  appends FILE's bytes as one entry; prints its c2sp.org/tlog-proof@v1 receipt
 //                once the entry and the checkpoint covering it are durable
@@ -8,6 +10,8 @@
 //   prove        --index N: a receipt for entry N against the latest checkpoint
 //   consistency  --old SIZE: the proof from SIZE to the latest checkpoint, one base64 hash a line
 //   check        re-derives every stored hash, tile and checkpoint from the entries
+// Every command finds the store as a registry does (registry_store.h): --store, else the URL
+// in DIR/store.url, else DIR/log.db; so `chuqu log check --data DIR` checks any registry's log.
 // Exit codes: 0 ok; 1 the log or the system failed (corruption, I/O); 2 bad input.
 #include <fcntl.h>
 #include <sys/file.h>
@@ -30,6 +34,8 @@
 #include "ledger/receipt.h"
 #include "ledger/sequencer.h"
 #include "ledger/tiles.h"
+#include "registry/registry_store.h"
+#include "store/open_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace chuqu::app {
@@ -39,6 +45,7 @@ namespace fs = std::filesystem;
 
 struct LogFlags {
   std::string data;
+  std::string store;  // "" = DIR/store.url's URL or DIR/log.db; or postgresql://...
   std::string origin = "localhost/chuqu-log";
   std::string file;
   std::string index;
@@ -129,21 +136,23 @@ Result<std::unique_ptr<ledger::Ed25519Signer>> LoadSigner(const LogFlags& f) {
   return ledger::Ed25519Signer::FromSignerKey(skey);
 }
 
-Result<std::unique_ptr<store::SqliteStore>> OpenStore(const LogFlags& f) {
-  if (!fs::exists(DbPath(f))) {
-    return Status::NotFound("no log database at " + DbPath(f) + " (run `chuqu log init --data " +
+Result<std::unique_ptr<store::Store>> OpenStore(const LogFlags& f) {
+  CHUQU_ASSIGN_OR_RETURN(const std::string location,
+                         registry::RegistryStoreLocation(f.data, f.store));
+  if (!store::IsPostgresUrl(location) && !fs::exists(location)) {
+    return Status::NotFound("no log database at " + location + " (run `chuqu log init --data " +
                             f.data + "`)");
   }
-  store::SqliteOptions options;
+  store::OpenStoreOptions options;
   options.create_if_missing = false;
   options.quick_check_on_open = f.quick_check;
-  return store::SqliteStore::Open(DbPath(f), options);
+  return store::OpenStore(location, options);
 }
 
 // Everything a read command needs: the verifier and a snapshot.
 struct ReadContext {
   std::unique_ptr<ledger::Ed25519Verifier> verifier;
-  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<store::Store> store;
   std::unique_ptr<store::Snapshot> snapshot;
 };
 
@@ -165,10 +174,12 @@ Status Init(const LogFlags& f) {
   }
   CHUQU_ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ed25519Signer> signer,
                          ledger::Ed25519Signer::Generate(f.origin));
+  // The store first: a PostgreSQL schema that already holds a log is refused before any key
+  // is written.
+  CHUQU_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
+                         registry::OpenRegistryStore(f.data, f.store, /*create=*/true));
   CHUQU_RETURN_IF_ERROR(WriteNewFile(KeyPath(f), signer->SignerKey() + "\n", 0600));
   CHUQU_RETURN_IF_ERROR(WriteNewFile(VkeyPath(f), signer->VerifierKey() + "\n", 0644));
-  CHUQU_ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> store,
-                         store::SqliteStore::Open(DbPath(f)));
   CHUQU_RETURN_IF_ERROR(ledger::InitLog(*store, *signer));
   std::cout << signer->VerifierKey() << "\n";
   return Status::Ok();
@@ -212,7 +223,7 @@ Status Append(const LogFlags& f) {
   CHUQU_ASSIGN_OR_RETURN(std::string entry, ReadFile(f.file, ledger::kMaxEntrySize));
   CHUQU_ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ed25519Signer> signer, LoadSigner(f));
   CHUQU_ASSIGN_OR_RETURN(WriterLock lock, WriterLock::Acquire(f));
-  CHUQU_ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> store, OpenStore(f));
+  CHUQU_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, OpenStore(f));
   ledger::SequencerOptions options;
   options.batch_interval = std::chrono::microseconds(0);  // one entry: commit at once
   CHUQU_ASSIGN_OR_RETURN(std::unique_ptr<ledger::Sequencer> sequencer,
@@ -251,7 +262,11 @@ Status Consistency(const LogFlags& f) {
 
 Status Check(const LogFlags& f) {
   CHUQU_ASSIGN_OR_RETURN(ReadContext c, OpenForRead(f));
-  CHUQU_RETURN_IF_ERROR(c.store->IntegrityCheck());
+  // SQLite's own page check; PostgreSQL checks its pages itself. Either way CheckLog below
+  // re-derives every hash, tile and checkpoint from the entries.
+  if (auto* sqlite = dynamic_cast<store::SqliteStore*>(c.store.get())) {
+    CHUQU_RETURN_IF_ERROR(sqlite->IntegrityCheck());
+  }
   CHUQU_ASSIGN_OR_RETURN(ledger::LogCheckReport report, ledger::CheckLog(*c.snapshot, *c.verifier));
   std::cout << "ok: " << report.entries << " entries, " << report.checkpoints
             << " checkpoints, " << report.tiles << " tiles re-derived and verified\n";
@@ -267,6 +282,10 @@ void AddLogCommand(CLI::App& app) {
   auto add = [&](const char* name, const char* help, Status (*run)(const LogFlags&)) {
     auto* cmd = log->add_subcommand(name, help);
     cmd->add_option("--data", flags->data, "the log's data directory")->required();
+    cmd->add_option("--store", flags->store,
+                    "postgresql://USER@HOST[:PORT]/DB[?schema=NAME]: the log in PostgreSQL "
+                    "(password from PGPASSWORD or ~/.pgpass); default: the URL in "
+                    "DIR/store.url, else DIR/log.db (SQLite)");
     cmd->add_flag("!--no-quick-check", flags->quick_check,
                   "skip SQLite's quick_check at open (it reads the whole file; every value "
                   "served is still verified)");

@@ -18,6 +18,7 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "ledger/receipt.h"
+#include "store/testing/store_test_util.h"
 
 namespace chuqu {
 namespace {
@@ -53,14 +54,17 @@ class LogCommandTest : public ::testing::Test {
     return (dir_ / name).string();
   }
   std::string Data() const { return "--data " + data_; }
+  // Every command form once, on the store `init_store` names ("" = DIR/log.db); the later
+  // commands find it as a registry does (DIR/store.url for PostgreSQL).
+  void RunCommandForms(const std::string& init_store);
 
   chuqu::testing::TempDir tmp_{"chuqu_log_cmd_"};
   fs::path dir_ = tmp_.path();
   std::string data_;
 };
 
-TEST_F(LogCommandTest, CommandFormsEndToEnd) {
-  Outcome init = Chuqu("log init --origin example.test/e2e " + Data());
+void LogCommandTest::RunCommandForms(const std::string& init_store) {
+  Outcome init = Chuqu("log init --origin example.test/e2e " + Data() + init_store);
   ASSERT_EQ(init.exit_code, 0);
   struct stat st;
   ASSERT_EQ(stat((fs::path(data_) / "log.key").c_str(), &st), 0);
@@ -130,6 +134,34 @@ TEST_F(LogCommandTest, CommandFormsEndToEnd) {
   Outcome check = Chuqu("log check " + Data());
   EXPECT_EQ(check.exit_code, 0);
   EXPECT_EQ(check.out.rfind("ok: 4 entries", 0), 0u) << check.out;
+}
+
+TEST_F(LogCommandTest, CommandFormsEndToEnd) {
+  RunCommandForms("");
+  EXPECT_TRUE(fs::exists(fs::path(data_) / "log.db"));
+}
+
+// The same forms with the log in a PostgreSQL schema: init records its URL in DIR/store.url
+// (without the password), and every later command finds the log there.
+TEST_F(LogCommandTest, CommandFormsEndToEndOnPostgres) {
+  CHUQU_PG_URL_OR_SKIP(url);
+  const std::string store_url =
+      store::testing::WithSchema(url, store::testing::UniqueSchema("log_command_test"));
+  RunCommandForms(" --store '" + store_url + "'");
+  EXPECT_FALSE(fs::exists(fs::path(data_) / "log.db"));
+  const std::string recorded = chuqu::testing::ReadFileBytes(fs::path(data_) / "store.url");
+  EXPECT_NE(recorded.find("schema=log_command_test_"), std::string::npos) << recorded;
+
+  // A second log on the same schema is refused before it writes a key.
+  const std::string other = (dir_ / "other").string();
+  EXPECT_EQ(Chuqu("log init --data " + other + " --store '" + store_url + "'").exit_code, 1);
+  EXPECT_FALSE(fs::exists(fs::path(other) / "log.key"));
+  // --store names the log explicitly too; a schema with no log is not found.
+  EXPECT_EQ(Chuqu("log check " + Data() + " --store '" + store_url + "'").exit_code, 0);
+  EXPECT_EQ(Chuqu("log checkpoint " + Data() + " --store '" +
+                  store::testing::WithSchema(url, store::testing::UniqueSchema("absent")) + "'")
+                .exit_code,
+            1);
 }
 
 // Several `chuqu log append` processes at once: each waits for the writer lock, none fails,
