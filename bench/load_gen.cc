@@ -68,12 +68,15 @@ struct Flags {
   // Content-Type of match bodies: text/plain UTF-8 is fingerprinted from memory,
   // application/octet-stream is spooled and detected (docs/api.md "Plain-text bodies").
   std::string match_type = "text/plain";
+  // --spawn: the server's data directory is DIR/data and is kept after the run (a registry
+  // for registry_open_bench); "" = a temporary directory, removed.
+  std::string keep;
 };
 
 [[noreturn]] void Usage(const char* why) {
   std::fprintf(stderr,
                "load_gen: %s\nusage: load_gen (--spawn [--chuqu PATH] [--parties 4]"
-               " [--server-threads 8] [--batch-micros US] [--images-per-thread N] | --server http://127.0.0.1:PORT"
+               " [--server-threads 8] [--batch-micros US] [--images-per-thread N] [--keep DIR] | --server http://127.0.0.1:PORT"
                " --token T...) [--threads 8] [--duration 10] [--requests N]"
                " [--mix text=4,image=1,match=4] [--seed-texts 100]"
                " [--match-type text/plain|application/octet-stream]\n",
@@ -111,6 +114,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.batch_micros = std::stol(value());
     } else if (a == "--images-per-thread") {
       f.images_per_thread = std::stol(value());
+    } else if (a == "--keep") {
+      f.keep = value();
     } else if (a == "--seed-texts") {
       f.seed_texts = std::stol(value());
     } else if (a == "--match-type") {
@@ -139,6 +144,7 @@ Flags ParseFlags(int argc, char** argv) {
   }
   if (f.spawn == !f.server.empty()) Usage("give exactly one of --spawn and --server");
   if (!f.spawn && f.tokens.empty()) Usage("--server needs --token");
+  if (!f.keep.empty() && !f.spawn) Usage("--keep goes with --spawn");
   if (f.threads < 1 || f.threads > 64) Usage("--threads must be 1..64");
   if (f.duration <= 0 || f.duration > 600) Usage("--duration must be in (0, 600] seconds");
   if (f.parties < 1 || f.parties > 64) Usage("--parties must be 1..64");
@@ -174,6 +180,7 @@ std::string MakeText(uint64_t seed, int words) {
 
 struct Spawned {
   fs::path dir;
+  bool keep = false;  // --keep: the directory stays
   pid_t pid = -1;
   int port = 0;
   std::vector<std::string> tokens;
@@ -183,9 +190,17 @@ using chuqu::server::testing::RunCommand;
 
 Spawned Spawn(const Flags& f) {
   Spawned s;
-  std::string tmpl = (fs::temp_directory_path() / "chuqu_load_gen_XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) Usage("cannot create a temporary directory");
-  s.dir = tmpl;
+  if (!f.keep.empty()) {
+    s.dir = f.keep;
+    s.keep = true;
+    std::error_code ec;
+    fs::create_directories(s.dir, ec);
+    if (ec || fs::exists(s.dir / "data")) Usage("--keep needs a directory without data/ in it");
+  } else {
+    std::string tmpl = (fs::temp_directory_path() / "chuqu_load_gen_XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) Usage("cannot create a temporary directory");
+    s.dir = tmpl;
+  }
   const std::string data = (s.dir / "data").string();
   for (int i = 0; i < f.parties; ++i) {
     std::string t = RunCommand(f.chuqu + " token create --data " + data + " 2>/dev/null");
@@ -213,6 +228,10 @@ void Stop(Spawned& s) {
     kill(s.pid, SIGTERM);
     int status = 0;
     waitpid(s.pid, &status, 0);
+  }
+  if (s.keep) {
+    std::fprintf(stderr, "load_gen: the registry is kept in %s\n", (s.dir / "data").c_str());
+    return;
   }
   std::error_code ec;
   fs::remove_all(s.dir, ec);

@@ -6,6 +6,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
+#include <string>
+
+#include "chuqu/status.h"
+#include "registry/registry.h"
+
 namespace chuqu::app {
 
 // Each is defined in <name>_command.cc beside this file.
@@ -18,5 +24,10 @@ void AddHashCommand(CLI::App& app);
 void AddRegistryCommands(CLI::App& app);
 // serve_command.cc: serve, token create (src/server).
 void AddServeCommand(CLI::App& app);
+
+// registry::Registry::Open with a thread pool for its replay of the log (Options::open_runner:
+// every core but the calling one, for the open only; none on one core). registry_commands.cc.
+Result<std::unique_ptr<registry::Registry>> OpenRegistry(const std::string& dir,
+                                                         registry::Options options);
 
 }  // namespace chuqu::app

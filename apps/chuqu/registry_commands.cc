@@ -29,6 +29,18 @@
 #include "registry_remote.h"
 
 namespace chuqu::app {
+
+Result<std::unique_ptr<registry::Registry>> OpenRegistry(const std::string& dir,
+                                                         registry::Options options) {
+  std::unique_ptr<ThreadPool> pool;
+  if (const unsigned cores = std::thread::hardware_concurrency();
+      cores >= 2 && options.open_runner == nullptr) {
+    pool = std::make_unique<ThreadPool>(cores - 1);
+    options.open_runner = pool.get();
+  }
+  return registry::Registry::Open(dir, options);
+}
+
 namespace {
 
 using registry::Registry;
@@ -40,7 +52,7 @@ using registry::Registry;
 
 std::unique_ptr<Registry> OpenOrFail(const std::string& cmd, const std::string& dir,
                                      const registry::Options& options = {}) {
-  Result<std::unique_ptr<Registry>> r = Registry::Open(dir, options);
+  Result<std::unique_ptr<Registry>> r = OpenRegistry(dir, options);
   if (!r.ok()) Fail(cmd, r.status());
   return std::move(*r);
 }

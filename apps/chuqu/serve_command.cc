@@ -81,7 +81,7 @@ void Serve(const ServeFlags& f) {
   ro.store_url = f.store;
   Result<std::unique_ptr<registry::Registry>> reg =
       fs::exists(fs::path(f.data) / "log.db") || fs::exists(fs::path(f.data) / "log.key")
-          ? registry::Registry::Open(f.data, ro)
+          ? OpenRegistry(f.data, ro)
           : registry::Registry::Init(f.data, "chuqu.local/registry", ro);
   if (!reg.ok()) ServeFail("serve", reg.status());
   // A second, read-only use of the same store for /log/ (snapshots; the registry's
