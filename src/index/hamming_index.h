@@ -84,6 +84,9 @@ class FlatHammingIndex final : public HammingIndex<kWords> {
   [[nodiscard]] Status Remove(uint64_t id) override;
   size_t size() const override { return ids_.size(); }
   size_t MemoryBytes() const override;
+  // The i-th stored pair, i < size(), in storage order (to move the codes to another index).
+  uint64_t id_at(size_t i) const { return ids_[i]; }
+  Code code_at(size_t i) const { return GetBlockCode(blocks_.data(), i); }
 
   std::vector<Neighbor> RangeSearch(const Code& query, uint32_t radius, size_t max_results,
                                     SearchStats* stats = nullptr) const override;

@@ -330,8 +330,11 @@ double ImageMatcher::LocalScore(int inliers, double coverage) {
   return static_cast<double>(inliers) / (inliers + 8.0) * std::min(1.0, coverage / 0.1);
 }
 
-ImageMatcher::ImageMatcher(ImageMatcherOptions options)
-    : options_(options) {}
+ImageMatcher::ImageMatcher(ImageMatcherOptions options) : options_(options) {
+  if (options_.descriptor_search == ImageMatcherOptions::DescriptorSearch::kInvertedFile) {
+    ivf_ = std::make_unique<IvfHammingIndex>(options_.ivf);
+  }
+}
 
 ImageMatcher::~ImageMatcher() = default;
 
@@ -351,7 +354,27 @@ Status ImageMatcher::Add(uint64_t id, const ImageFingerprint& fp) {
   }
   for (size_t k = 0; k < fp.descriptors.size(); ++k) {
     const uint64_t did = (uint64_t{slot} << kKeypointBits) | k;
-    CHUQU_RETURN_IF_ERROR(descriptors_.Add(did, fp.descriptors[k]));
+    CHUQU_RETURN_IF_ERROR(ivf_ != nullptr ? ivf_->Add(did, fp.descriptors[k])
+                                          : descriptors_.Add(did, fp.descriptors[k]));
+  }
+  // The switch to the inverted file happens once, at a descriptor count, and the inverted
+  // file retrains itself at fixed multiples of its trained size on its codes in id (= slot,
+  // i.e. registration) order: so the same registrations in the same order — a restart
+  // re-indexing the store — give the same vocabulary and the same answers, and training,
+  // O(n) each time at sizes growing geometrically, costs O(1) per descriptor amortised.
+  if (ivf_ == nullptr &&
+      options_.descriptor_search == ImageMatcherOptions::DescriptorSearch::kAuto &&
+      descriptors_.size() >= options_.ivf_min_descriptors) {
+    std::vector<uint64_t> ids(descriptors_.size());
+    std::vector<Code256> codes(descriptors_.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ids[i] = descriptors_.id_at(i);
+      codes[i] = descriptors_.code_at(i);
+    }
+    auto ivf = std::make_unique<IvfHammingIndex>(options_.ivf);
+    CHUQU_RETURN_IF_ERROR(ivf->Build(ids, codes));
+    CHUQU_CHECK(descriptors_.Build({}, {}).ok());
+    ivf_ = std::move(ivf);
   }
   refs_.push_back(Reference{id, fp.width, fp.height, true, fp.keypoints});
   pdq_quality_[slot] = fp.pdq_quality;
@@ -374,7 +397,7 @@ Status ImageMatcher::Remove(uint64_t id) {
   }
   for (size_t k = 0; k < ref.keypoints.size(); ++k) {
     const uint64_t did = (uint64_t{slot} << kKeypointBits) | k;
-    CHUQU_RETURN_IF_ERROR(descriptors_.Remove(did));
+    CHUQU_RETURN_IF_ERROR(ivf_ != nullptr ? ivf_->Remove(did) : descriptors_.Remove(did));
   }
   ref.live = false;
   ref.keypoints.clear();
@@ -382,6 +405,14 @@ Status ImageMatcher::Remove(uint64_t id) {
   pdq_quality_.erase(slot);
   slot_of_.erase(it);
   return Status::Ok();
+}
+
+std::vector<std::vector<Neighbor>> ImageMatcher::DescriptorHits(
+    std::span<const Code256> queries) const {
+  return ivf_ != nullptr ? ivf_->RangeSearchBatch(queries, options_.descriptor_radius,
+                                                  options_.max_hits_per_descriptor)
+                         : descriptors_.RangeSearchBatch(queries, options_.descriptor_radius,
+                                                         options_.max_hits_per_descriptor);
 }
 
 Result<std::vector<ImageMatch>> ImageMatcher::Search(const ImageFingerprint& query,
@@ -415,25 +446,18 @@ Result<std::vector<ImageMatch>> ImageMatcher::Search(const ImageFingerprint& que
   }
 
   // Local tier: vote, then verify the best-voted references.
-  if (!query.descriptors.empty() && descriptors_.size() > 0) {
+  if (!query.descriptors.empty() && (ivf_ != nullptr ? ivf_->size() : descriptors_.size()) > 0) {
     std::vector<std::vector<Neighbor>> hits;
     if (options_.runner == nullptr || query.descriptors.size() < 2) {
-      hits = descriptors_.RangeSearchBatch(query.descriptors, options_.descriptor_radius,
-                                           options_.max_hits_per_descriptor);
+      hits = DescriptorHits(query.descriptors);
     } else {
       // Queries are independent: each half scans every stored code.
       const std::span<const Code256> all(query.descriptors);
       const size_t half = all.size() / 2;
       std::vector<std::vector<Neighbor>> second;
       const std::function<void()> tasks[] = {
-          [&] {
-            hits = descriptors_.RangeSearchBatch(all.first(half), options_.descriptor_radius,
-                                                 options_.max_hits_per_descriptor);
-          },
-          [&] {
-            second = descriptors_.RangeSearchBatch(all.subspan(half), options_.descriptor_radius,
-                                                   options_.max_hits_per_descriptor);
-          }};
+          [&] { hits = DescriptorHits(all.first(half)); },
+          [&] { second = DescriptorHits(all.subspan(half)); }};
       options_.runner->RunAll(tasks);
       hits.insert(hits.end(), std::make_move_iterator(second.begin()),
                   std::make_move_iterator(second.end()));

@@ -31,6 +31,7 @@
 #include "chuqu/status.h"
 #include "index/hamming.h"
 #include "index/hamming_index.h"
+#include "index/ivf_hamming_index.h"
 
 namespace chuqu::index {
 
@@ -115,6 +116,18 @@ struct ImageMatcherOptions {
   // Matches scoring below this are dropped: the operating point for precision >= 0.99 on the
   // media corpus (bench/image_accuracy, docs/benchmarks.md "Image copy detection").
   double min_score = 0.69;
+  // Which index answers the descriptor search (radius, cap as above):
+  //   kAuto         — the flat scan (exact) while fewer than ivf_min_descriptors are stored,
+  //                   then the inverted file (sub-linear, approximate: a subset of the flat
+  //                   scan's hits, exact distances) from then on, even if removals shrink it;
+  //   kFlat         — always the flat scan (the oracle);
+  //   kInvertedFile — always the inverted file (tests, the accuracy benchmark).
+  enum class DescriptorSearch : uint8_t { kAuto, kFlat, kInvertedFile };
+  DescriptorSearch descriptor_search = DescriptorSearch::kAuto;
+  // Above the media corpus' 67k descriptors (its results stay the flat scan's) and where the
+  // inverted file measured clearly faster (docs/benchmarks.md "Image copy detection").
+  size_t ivf_min_descriptors = 250000;
+  IvfOptions ivf{};  // vocabulary size, probes and retraining of the inverted file
   // Not owned. If set, the descriptor scan is split in two halves of the query's descriptors
   // run on it (same results, lower latency, no less CPU); null (the default) scans on the
   // calling thread, the right choice for a server whose cores are busy.
@@ -173,8 +186,12 @@ class ImageMatcher {
   // Flat scan (multi-query AVX-512 kernel, FilterBlocksWithin): sub-linear alternatives
   // measured slower on ORB descriptors at corpus scale (docs/benchmarks.md "Image copy
   // detection").
+  // Empty once the inverted file holds the descriptors (ivf_ set).
   FlatHammingIndex<4> descriptors_;
+  std::unique_ptr<IvfHammingIndex> ivf_;
   std::unordered_map<uint32_t, int> pdq_quality_;  // slot -> reference quality
+
+  std::vector<std::vector<Neighbor>> DescriptorHits(std::span<const Code256> queries) const;
 };
 
 // Geometric verification, exposed for tests: RANSAC over correspondences query[i] <->

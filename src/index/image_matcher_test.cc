@@ -246,6 +246,64 @@ TEST(ImageMatcherTest, RunnerGivesTheSameMatches) {
   }
 }
 
+// The inverted file (forced, or chosen above ivf_min_descriptors) still finds a crop, the
+// same way twice; below the threshold kAuto answers exactly as the flat scan.
+TEST(ImageMatcherTest, InvertedFileFindsTheCrop) {
+  using Search = ImageMatcherOptions::DescriptorSearch;
+  std::mt19937_64 rng(11);
+  ImageMatcher flat(ImageMatcherOptions{.descriptor_search = Search::kFlat});
+  ImageMatcher ivf(ImageMatcherOptions{.descriptor_search = Search::kInvertedFile});
+  ImageMatcher ivf_again(ImageMatcherOptions{.descriptor_search = Search::kInvertedFile});
+  ImageMatcher auto_low(ImageMatcherOptions{.ivf_min_descriptors = 6000});  // switches
+  ImageMatcher auto_high;  // default threshold: stays flat
+  std::vector<ImageFingerprint> refs;
+  for (int i = 0; i < 60; ++i) {
+    refs.push_back(RandomFingerprint(rng, 1000, 800, 300));
+    for (ImageMatcher* m : {&flat, &ivf, &ivf_again, &auto_low, &auto_high}) {
+      ASSERT_TRUE(m->Add(500 + i, refs.back()).ok());
+    }
+  }
+  for (int t = 0; t < 3; ++t) {
+    const ImageFingerprint q = CropQuery(refs[5 + 20 * t], 150, 120, 600, 450, 1.2f, rng);
+    ImageSearchStats s_flat, s_ivf, s_ivf_again, s_low, s_high;
+    auto a = flat.Search(q, &s_flat);
+    auto b = ivf.Search(q, &s_ivf);
+    auto c = ivf_again.Search(q, &s_ivf_again);
+    auto d = auto_low.Search(q, &s_low);
+    auto e = auto_high.Search(q, &s_high);
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok() && d.ok() && e.ok());
+    for (const auto* r : {&*a, &*b, &*d}) {
+      ASSERT_EQ(r->size(), 1u);
+      EXPECT_EQ((*r)[0].id, static_cast<uint64_t>(505 + 20 * t));
+      EXPECT_EQ((*r)[0].method, ImageEvidence::kLocal);
+      EXPECT_GE((*r)[0].inliers, 30);
+      EXPECT_NEAR((*r)[0].ref_region[0].x, 150, 5);
+    }
+    // Approximate: never more hits than the flat scan.
+    EXPECT_LE(s_ivf.descriptor_hits, s_flat.descriptor_hits);
+    EXPECT_GT(s_ivf.descriptor_hits, 0u);
+    // Deterministic: the same Adds give the same answers.
+    ASSERT_EQ(b->size(), c->size());
+    EXPECT_EQ((*b)[0].inliers, (*c)[0].inliers);
+    EXPECT_EQ((*b)[0].score, (*c)[0].score);
+    EXPECT_EQ(s_ivf.descriptor_hits, s_ivf_again.descriptor_hits);
+    // auto_low switched to the inverted file (trained at other sizes than ivf's).
+    EXPECT_LE(s_low.descriptor_hits, s_flat.descriptor_hits);
+    EXPECT_NE(s_low.descriptor_hits, s_flat.descriptor_hits);
+    // Below the threshold: the flat scan's answer exactly.
+    ASSERT_EQ(e->size(), a->size());
+    EXPECT_EQ((*e)[0].score, (*a)[0].score);
+    EXPECT_EQ((*e)[0].inliers, (*a)[0].inliers);
+    EXPECT_EQ(s_high.descriptor_hits, s_flat.descriptor_hits);
+  }
+  // Removal works on the inverted file too.
+  ASSERT_TRUE(ivf.Remove(505).ok());
+  EXPECT_EQ(ivf.Remove(505).code(), StatusCode::kNotFound);
+  auto gone = ivf.Search(CropQuery(refs[5], 150, 120, 600, 450, 1.2f, rng));
+  ASSERT_TRUE(gone.ok());
+  EXPECT_TRUE(gone->empty());
+}
+
 TEST(ImageMatcherTest, DihedralPdqMatchIsGlobal) {
   std::mt19937_64 rng(6);
   ImageMatcher matcher;
