@@ -7,10 +7,16 @@
 //
 // Usage: image_accuracy <corpus dir, e.g. /work/corpus/default> [--dump <tsv>]
 //        [--upscale <long side> [--shrink-long-side <px>] [--every <k>]]
+//        [--descriptor-search auto|flat|ivf]
 // --upscale checks the match path's JPEG DCT scaling, which the corpus queries (<= 1024 px)
 // do not reach: every k-th query is first enlarged (aspect kept) to the given long side and
 // saved as a q90 JPEG (cached under the temp dir), then matched with
 // ImageFeatureOptions::jpeg_shrink_long_side = <px> (0: the default, feature_long_side).
+// --descriptor-search sets ImageMatcherOptions::descriptor_search (auto: the default, the
+// flat scan at corpus scale). With ivf, the query descriptors are also searched in a flat
+// index and an inverted file built by the same Adds as the matcher's, and the fraction of
+// the flat scan's descriptor hits (radius 56; all of them, and the first 16 per descriptor
+// as the matcher keeps) that the inverted file returns is printed.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,6 +35,7 @@
 #include <vips/vips.h>
 
 #include "index/image_matcher.h"
+#include "index/ivf_hamming_index.h"
 #include "ledger/merkle.h"
 #include "media/image_features.h"
 
@@ -131,13 +138,20 @@ int main(int argc, char** argv) {
   const std::string root = argv[1];
   std::string dump;
   int upscale = 0, shrink_long_side = 0, every = 1;
+  std::string descriptor_search = "auto";
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--dump" && i + 1 < argc) dump = argv[++i];
     if (a == "--upscale" && i + 1 < argc) upscale = std::atoi(argv[++i]);
     if (a == "--shrink-long-side" && i + 1 < argc) shrink_long_side = std::atoi(argv[++i]);
     if (a == "--every" && i + 1 < argc) every = std::max(1, std::atoi(argv[++i]));
+    if (a == "--descriptor-search" && i + 1 < argc) descriptor_search = argv[++i];
   }
+  using DescriptorSearch = chuqu::index::ImageMatcherOptions::DescriptorSearch;
+  const DescriptorSearch search_mode = descriptor_search == "flat" ? DescriptorSearch::kFlat
+                                       : descriptor_search == "ivf"
+                                           ? DescriptorSearch::kInvertedFile
+                                           : DescriptorSearch::kAuto;
   chuqu::media::ImageFeatureOptions query_options = chuqu::media::QueryFeatureOptions();
   query_options.jpeg_shrink_long_side = shrink_long_side;
   std::string upscale_dir;
@@ -181,7 +195,12 @@ int main(int argc, char** argv) {
   std::sort(refs.begin(), refs.end());
   chuqu::index::ImageMatcherOptions options;
   options.min_score = 0;  // keep every candidate: the curve is computed here
+  options.descriptor_search = search_mode;
   ImageMatcher matcher(options);
+  // Hit recall of the inverted file (ivf only): the matcher's descriptor ids, same Adds.
+  const bool hit_recall = search_mode == DescriptorSearch::kInvertedFile;
+  chuqu::index::FlatHammingIndex<4> flat_descriptors;
+  chuqu::index::IvfHammingIndex ivf_descriptors(options.ivf);
   std::vector<chuqu::Hash256> ref_pdq(refs.size());
   std::vector<int> ref_quality(refs.size());
   std::unordered_map<std::string, std::string> ref_by_sha;
@@ -199,6 +218,13 @@ int main(int argc, char** argv) {
     ref_pdq[i] = fp->pdq[0];
     ref_quality[i] = fp->pdq_quality;
     if (auto s = matcher.Add(i, *fp); !s.ok()) return 1;
+    for (size_t k = 0; hit_recall && k < fp->descriptors.size(); ++k) {
+      const uint64_t id = (uint64_t{i} << 16) | k;
+      if (!flat_descriptors.Add(id, fp->descriptors[k]).ok() ||
+          !ivf_descriptors.Add(id, fp->descriptors[k]).ok()) {
+        return 1;
+      }
+    }
     const auto digest = chuqu::ledger::Sha256(ReadFile(path));
     ref_by_sha[std::string(digest.begin(), digest.end())] = refs[i];
   }
@@ -209,6 +235,8 @@ int main(int argc, char** argv) {
   int positives = 0;
   chuqu::media::ImageFeatureTimings total_t;
   double search_ms = 0;
+  size_t flat_hits = 0, ivf_hits = 0, flat_hits16 = 0, ivf_hits16 = 0;
+  size_t ivf_candidates = 0, query_descriptors = 0;
   std::map<std::string, std::string> evidence_of;  // "query\tref" -> method
   for (size_t qi = 0; qi < queries.size(); ++qi) {
     const Query& q = queries[qi];
@@ -236,6 +264,25 @@ int main(int argc, char** argv) {
     auto matches = matcher.Search(*fp);
     search_ms += Ms(t0);
     if (!matches.ok()) return 1;
+    if (hit_recall) {
+      const uint32_t r = options.descriptor_radius;
+      const size_t cap = options.max_hits_per_descriptor;
+      chuqu::index::IvfSearchStats st;
+      const auto fa = flat_descriptors.RangeSearchBatch(fp->descriptors, r, 1 << 20);
+      const auto ia = ivf_descriptors.RangeSearchBatch(fp->descriptors, r, 1 << 20, &st);
+      const auto fc = flat_descriptors.RangeSearchBatch(fp->descriptors, r, cap);
+      const auto ic = ivf_descriptors.RangeSearchBatch(fp->descriptors, r, cap);
+      ivf_candidates += st.candidates;
+      query_descriptors += fp->descriptors.size();
+      for (size_t d = 0; d < fa.size(); ++d) {
+        flat_hits += fa[d].size();
+        ivf_hits += ia[d].size();  // a subset of fa[d]
+        flat_hits16 += fc[d].size();
+        for (const auto& nb : fc[d]) {
+          ivf_hits16 += std::find(ic[d].begin(), ic[d].end(), nb) != ic[d].end();
+        }
+      }
+    }
     for (const auto& m : *matches) {
       const std::string& ref = refs[m.id];
       ours.push_back({static_cast<int>(qi), ref, m.score, ref == q.original});
@@ -276,6 +323,19 @@ int main(int argc, char** argv) {
               index_ms, total_t.decode_ms / queries.size(), total_t.pdq_ms / queries.size(),
               total_t.iscc_ms / queries.size(), total_t.orb_ms / queries.size(),
               search_ms / queries.size());
+  std::printf("descriptor search: %s\n", descriptor_search.c_str());
+  if (hit_recall) {
+    std::printf("inverted file: %zu words, trained on %zu; descriptor hits returned of the flat "
+                "scan's: %.4f (%zu of %zu), of its first %zu per descriptor: %.4f (%zu of %zu); "
+                "candidates per query descriptor %.0f of %zu stored\n",
+                ivf_descriptors.num_words(), ivf_descriptors.trained_size(),
+                flat_hits ? static_cast<double>(ivf_hits) / flat_hits : 1.0, ivf_hits, flat_hits,
+                options.max_hits_per_descriptor,
+                flat_hits16 ? static_cast<double>(ivf_hits16) / flat_hits16 : 1.0, ivf_hits16,
+                flat_hits16,
+                query_descriptors ? static_cast<double>(ivf_candidates) / query_descriptors : 0.0,
+                ivf_descriptors.size());
+  }
   std::printf("\n%-22s %10s %10s %10s\n", "method", "R@P>=.99", "micro-AP", "threshold");
   std::printf("%-22s %10.3f %10.3f %10.3f\n", "ours (global+local)", c_ours.recall_at_p99,
               c_ours.ap, c_ours.threshold);
