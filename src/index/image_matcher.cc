@@ -373,7 +373,7 @@ Status ImageMatcher::Add(uint64_t id, const ImageFingerprint& fp) {
     }
     auto ivf = std::make_unique<IvfHammingIndex>(options_.ivf);
     CHUQU_RETURN_IF_ERROR(ivf->Build(ids, codes));
-    CHUQU_CHECK(descriptors_.Build({}, {}).ok());
+    descriptors_ = FlatHammingIndex<4>();  // frees the flat copy
     ivf_ = std::move(ivf);
   }
   refs_.push_back(Reference{id, fp.width, fp.height, true, fp.keypoints});
