@@ -15,6 +15,12 @@
 // returns, summed over the 600 descriptors), candidates per query descriptor, bytes per
 // stored descriptor (MemoryBytes / n) and the training (Build) CPU seconds.
 //
+// BM_FlatVsIvfGrown builds the inverted file as ImageMatcher grows it in a registry: Build at
+// ImageMatcherOptions::ivf_min_descriptors (the switch), then one Add per descriptor, which
+// retrains at each doubling up to IvfOptions::max_retrain_size and not after. Extra
+// counters: the slowest single Add (the retraining a registration waits for) and the CPU
+// seconds of all the Adds.
+//
 // Environment: CHUQU_IMAGE_CORPUS (default /work/corpus/default); CHUQU_IVF_LIST_SIZE,
 // CHUQU_IVF_PROBES, CHUQU_IVF_COARSE_PROBES override IvfOptions (for tuning; the defaults
 // are ImageMatcher's).
@@ -27,6 +33,7 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -102,19 +109,22 @@ chuqu::index::IvfOptions OptionsFromEnv() {
 // The indexes for n stored descriptors (n = 0: the corpus' own); one size alive at a time.
 struct Indexes {
   size_t n = 0;
+  bool grown = false;
+  double max_add_ms = 0;
   FlatHammingIndex<4> flat;
   IvfHammingIndex ivf{OptionsFromEnv()};
   double train_cpu_s = 0;
 };
 
-Indexes& GetIndexes(size_t n) {
+Indexes& GetIndexes(size_t n, bool grown) {
   static std::unique_ptr<Indexes> current;
   const Corpus& corpus = GetCorpus();
   if (n == 0) n = corpus.stored.size();
-  if (current != nullptr && current->n == n) return *current;
+  if (current != nullptr && current->n == n && current->grown == grown) return *current;
   current.reset();
   auto x = std::make_unique<Indexes>();
   x->n = n;
+  x->grown = grown;
   std::vector<uint64_t> ids(n);
   std::vector<Code256> codes(n);
   std::mt19937_64 rng(n);
@@ -131,19 +141,31 @@ Indexes& GetIndexes(size_t n) {
   }
   if (!x->flat.Build(ids, codes).ok()) std::abort();
   const double t0 = ThreadCpuMs();
-  if (!x->ivf.Build(ids, codes).ok()) std::abort();
+  if (!grown) {
+    if (!x->ivf.Build(ids, codes).ok()) std::abort();
+  } else {
+    const size_t first = std::min(n, chuqu::index::ImageMatcherOptions{}.ivf_min_descriptors);
+    if (!x->ivf.Build(std::span(ids).first(first), std::span(codes).first(first)).ok()) {
+      std::abort();
+    }
+    for (size_t i = first; i < n; ++i) {
+      const double a = ThreadCpuMs();
+      if (!x->ivf.Add(ids[i], codes[i]).ok()) std::abort();
+      x->max_add_ms = std::max(x->max_add_ms, ThreadCpuMs() - a);
+    }
+  }
   x->train_cpu_s = (ThreadCpuMs() - t0) / 1e3;
   current = std::move(x);
   return *current;
 }
 
-void BM_FlatVsIvf(benchmark::State& state) {
+void FlatVsIvf(benchmark::State& state, bool grown) {
   const Corpus& corpus = GetCorpus();
   if (corpus.query.size() != kQueryDescriptors) {
     state.SkipWithError("no corpus query with 600 descriptors");
     return;
   }
-  Indexes& x = GetIndexes(static_cast<size_t>(state.range(0)));
+  Indexes& x = GetIndexes(static_cast<size_t>(state.range(0)), grown);
   double flat_ms = 0, ivf_ms = 0;
   size_t flat_hits = 0, kept_hits = 0;
   chuqu::index::IvfSearchStats stats;
@@ -175,12 +197,21 @@ void BM_FlatVsIvf(benchmark::State& state) {
   state.counters["flat_B_per_desc"] = static_cast<double>(x.flat.MemoryBytes()) / x.flat.size();
   state.counters["ivf_B_per_desc"] = static_cast<double>(x.ivf.MemoryBytes()) / x.ivf.size();
   state.counters["train_cpu_s"] = x.train_cpu_s;
+  if (grown) state.counters["max_add_ms"] = x.max_add_ms;
 }
+void BM_FlatVsIvf(benchmark::State& state) { FlatVsIvf(state, false); }
+void BM_FlatVsIvfGrown(benchmark::State& state) { FlatVsIvf(state, true); }
 // 0 = the corpus' own 67k descriptors.
 BENCHMARK(BM_FlatVsIvf)
     ->Arg(0)
     ->Arg(250'000)
     ->Arg(1'000'000)
+    ->Arg(10'000'000)
+    ->Iterations(5)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FlatVsIvfGrown)
+    ->Arg(1'000'000)
+    ->Arg(4'000'000)
     ->Arg(10'000'000)
     ->Iterations(5)
     ->Unit(benchmark::kMillisecond);

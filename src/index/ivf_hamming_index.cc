@@ -132,7 +132,7 @@ Status IvfHammingIndex::Add(uint64_t id, const Code& code) {
     return Status::AlreadyExists("index: id " + std::to_string(id) + " is already indexed");
   }
   Append(word, id, code);
-  if (size() >= options_.min_train_size &&
+  if (size() >= options_.min_train_size && size() <= options_.max_retrain_size &&
       static_cast<double>(size()) >= options_.retrain_growth * static_cast<double>(trained_size_)) {
     Train();
   }

@@ -51,6 +51,14 @@ struct IvfOptions {
   // Add retrains (vocabulary and lists) once the index holds this factor times the codes of
   // the last training: each training costs O(n), so the cost per Add stays O(1) amortised.
   double retrain_growth = 2.0;
+  // Add retrains no more once the index holds more than this many codes: the last
+  // vocabulary (from ImageMatcher's switch at 250k and doublings: 4,096 words trained on
+  // 2 x 10^6 codes) is kept and the lists grow, so queries scan longer lists (10^7 ORB
+  // descriptors: 73 ms against 39 ms fully retrained and 700 ms flat). A retraining runs
+  // inside the Add that triggers it and costs more than O(n) (n codes x 2 sqrt(n/256) word
+  // distances): 0.9 s at 2 x 10^6, 16-18 s at 10^7, a stall no registration should wait for
+  // (bench/descriptor_ivf_bench BM_FlatVsIvfGrown).
+  size_t max_retrain_size = size_t{1} << 21;
   // Sample trained on: at most this many codes per word (fine words: per fine word of its
   // coarse word), taken with a fixed stride over the codes in id order.
   size_t sample_per_word = 32;

@@ -182,6 +182,27 @@ TEST(IvfHammingIndexTest, SameInputGivesTheSameIndex) {
   EXPECT_NE(sc.candidates, se.candidates);
 }
 
+// Past max_retrain_size, Adds keep the last vocabulary (no more stalls to retrain) and the
+// codes added after it are still found.
+TEST(IvfHammingIndexTest, AddsPastTheRetrainingCapKeepTheVocabulary) {
+  const CodeSet set = ClusteredCodes(20000, 200, 9);
+  IvfHammingIndex ivf(IvfOptions{.max_retrain_size = 10000});
+  for (size_t i = 0; i < set.ids.size(); ++i) {
+    ASSERT_TRUE(ivf.Add(set.ids[i], set.codes[i]).ok());
+    if (i + 1 == 8192) {
+      ASSERT_EQ(ivf.trained_size(), 8192u);
+    }
+  }
+  EXPECT_EQ(ivf.trained_size(), 8192u);  // 4096, 8192; not 16384
+  EXPECT_EQ(ivf.size(), set.ids.size());
+  // Every code, before and after the cap, finds itself at distance 0.
+  const std::vector<std::vector<Neighbor>> hits = ivf.RangeSearchBatch(set.codes, 0, 1);
+  for (size_t i = 0; i < set.ids.size(); ++i) {
+    ASSERT_FALSE(hits[i].empty()) << i;
+    EXPECT_EQ(hits[i][0].distance, 0u) << i;
+  }
+}
+
 TEST(IvfHammingIndexTest, UntrainedIndexIsTheFlatScan) {
   const CodeSet set = ClusteredCodes(3000, 50, 9);
   FlatHammingIndex<4> flat;
