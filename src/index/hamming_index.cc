@@ -7,6 +7,8 @@
 #include <numeric>
 #include <string>
 
+#include "index/ranked_collector.h"
+
 namespace chuqu::index {
 namespace {
 
@@ -20,42 +22,6 @@ constexpr size_t kFlatQueryTile = 16;
 constexpr size_t kGatherBlock = 256;
 // How far ahead the gather prefetches candidate codes.
 constexpr size_t kPrefetchDistance = 16;
-
-// Keeps the first `cap` neighbours by (distance, id) among those offered, and counts all.
-class RankedCollector {
- public:
-  explicit RankedCollector(size_t cap) : cap_(cap) {}
-
-  // Counts a match without offering it (the caller knows it cannot enter).
-  void CountOnly() { ++offered_; }
-  void Offer(Neighbor n) {
-    ++offered_;
-    if (n.distance > Bound()) return;
-    if (heap_.size() < cap_) {
-      heap_.push_back(n);
-      std::push_heap(heap_.begin(), heap_.end(), NeighborLess);
-    } else if (cap_ > 0 && NeighborLess(n, heap_.front())) {
-      std::pop_heap(heap_.begin(), heap_.end(), NeighborLess);
-      heap_.back() = n;
-      std::push_heap(heap_.begin(), heap_.end(), NeighborLess);
-    }
-  }
-  // No neighbour farther than this can enter any more.
-  uint32_t Bound() const {
-    return heap_.size() < cap_ || cap_ == 0 ? std::numeric_limits<uint32_t>::max()
-                                            : heap_.front().distance;
-  }
-  size_t offered() const { return offered_; }
-  std::vector<Neighbor> Take() {
-    std::sort_heap(heap_.begin(), heap_.end(), NeighborLess);
-    return std::move(heap_);
-  }
-
- private:
-  size_t cap_;
-  size_t offered_ = 0;
-  std::vector<Neighbor> heap_;
-};
 
 // Scans codes[0..n) and offers every code within `radius` (and within the collector's
 // bound) whose slot `keep` accepts.

@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "index/ranked_collector.h"
+
 namespace chuqu::index {
 namespace {
 
@@ -246,8 +248,8 @@ std::vector<std::vector<Neighbor>> IvfHammingIndex::RangeSearchBatch(std::span<c
                                                                      uint32_t radius,
                                                                      size_t max_results,
                                                                      IvfSearchStats* stats) const {
-  std::vector<std::vector<Neighbor>> out(queries.size());
-  if (max_results == 0 || size() == 0) return out;
+  if (max_results == 0 || size() == 0) return std::vector<std::vector<Neighbor>>(queries.size());
+  std::vector<RankedCollector> out(queries.size(), RankedCollector(max_results));
 
   // Probes: (word, query), each query's nearest non-empty fine words under its nearest
   // coarse words.
@@ -291,11 +293,12 @@ std::vector<std::vector<Neighbor>> IvfHammingIndex::RangeSearchBatch(std::span<c
     std::sort(probes.begin(), probes.end());
   }
 
-  // Each list is scanned once for all the queries that probe it, a tile at a time.
+  // Each list is scanned once for all the queries that probe it, a tile at a time, each
+  // query filtered at its capped list's current bound (near-duplicate descriptors put
+  // thousands of codes within the radius; only the first max_results can enter).
   Code tile[kQueryTile];
   uint32_t tile_query[kQueryTile];
   uint32_t limits[kQueryTile];
-  std::fill(limits, limits + kQueryTile, radius);
   std::vector<ScanHit> hits(kChunk * kQueryTile);
   for (size_t p = 0; p < probes.size();) {
     const List& list = lists_[probes[p].first];
@@ -309,23 +312,18 @@ std::vector<std::vector<Neighbor>> IvfHammingIndex::RangeSearchBatch(std::span<c
     if (stats != nullptr) stats->candidates += n * nq;
     for (size_t base = 0; base < n; base += kChunk) {
       const size_t len = std::min(kChunk, n - base);
+      for (size_t i = 0; i < nq; ++i) limits[i] = std::min(radius, out[tile_query[i]].Bound());
       const size_t found =
           FilterBlocksWithin<4>(list.blocks.data() + base / 8, len, tile, nq, limits, hits.data());
       for (size_t h = 0; h < found; ++h) {
-        out[tile_query[hits[h].query]].push_back(
-            {list.ids[base + hits[h].code], hits[h].distance});
+        out[tile_query[hits[h].query]].Offer({list.ids[base + hits[h].code], hits[h].distance});
       }
     }
   }
-  for (std::vector<Neighbor>& result : out) {
-    if (result.size() > max_results) {
-      std::partial_sort(result.begin(), result.begin() + max_results, result.end(), NeighborLess);
-      result.resize(max_results);
-    } else {
-      std::sort(result.begin(), result.end(), NeighborLess);
-    }
-  }
-  return out;
+  std::vector<std::vector<Neighbor>> results;
+  results.reserve(out.size());
+  for (RankedCollector& c : out) results.push_back(c.Take());
+  return results;
 }
 
 }  // namespace chuqu::index

@@ -54,7 +54,7 @@ struct IvfOptions {
   // Add retrains no more once the index holds more than this many codes: the last
   // vocabulary (from ImageMatcher's switch at 250k and doublings: 4,096 words trained on
   // 2 x 10^6 codes) is kept and the lists grow, so queries scan longer lists (10^7 ORB
-  // descriptors: 73 ms against 39 ms fully retrained and 700 ms flat). A retraining runs
+  // descriptors: 29 ms against 19 ms fully retrained and 690 ms flat). A retraining runs
   // inside the Add that triggers it and costs more than O(n) (n codes x 2 sqrt(n/256) word
   // distances): 0.9 s at 2 x 10^6, 16-18 s at 10^7, a stall no registration should wait for
   // (bench/descriptor_ivf_bench BM_FlatVsIvfGrown).
