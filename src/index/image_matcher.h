@@ -185,7 +185,7 @@ class ImageMatcher {
   FlatHammingIndex<1> iscc_index_;                 // slot -> ISCC Image-Code
   // Flat scan (multi-query AVX-512 kernel, FilterBlocksWithin): exact, and at corpus scale
   // (67k) as fast as the inverted file; empty once the inverted file holds the descriptors
-  // (ivf_ set: 2.4x faster at 250k, 17x at 10^7; docs/benchmarks.md "Image copy detection").
+  // (ivf_ set: 2.9x faster at 250k, 36x at 10^7; docs/benchmarks.md "Image copy detection").
   FlatHammingIndex<4> descriptors_;
   std::unique_ptr<IvfHammingIndex> ivf_;
   std::unordered_map<uint32_t, int> pdq_quality_;  // slot -> reference quality
